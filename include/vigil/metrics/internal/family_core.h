@@ -1,0 +1,135 @@
+// FamilyCore: the untyped part of Family<T> -- options, the series table, the
+// cardinality guard, and collection. Users see it through Family<T>.
+//
+// Table protocol: lookups run under a big-reader lock (each thread raises a
+// flag in its own ThreadSlab, then checks the family's writer flag); inserts,
+// removals and rehashes take mu_, raise the writer flag and wait for the
+// readers' flags to drop. Collection iterates order_ under mu_, so series
+// creation waits for a scrape but updates and lookups never do.
+//
+// Thread safety: thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "vigil/metrics/counter.h"
+#include "vigil/metrics/gauge.h"
+#include "vigil/metrics/histogram.h"
+#include "vigil/metrics/metric_type.h"
+#include "vigil/metrics/summary.h"
+#include "vigil/result.h"
+
+namespace vigil::metrics {
+
+class Registry;
+
+// What every metric family is registered with.
+struct MetricOptions {
+  std::string name;       // without the registry namespace and subsystem
+  std::string help;
+  std::string subsystem;  // optional; full name = namespace_subsystem_name
+  std::string unit;       // optional OpenMetrics unit; the name must end in it
+  std::vector<std::string> label_names;
+  std::vector<std::pair<std::string, std::string>> const_labels;
+  size_t max_series = 10000;  // cardinality guard
+};
+
+namespace internal {
+
+class FamilyCore {
+ public:
+  FamilyCore(Registry* registry, MetricType type, std::string full_name,
+             MetricOptions options, std::vector<double> bounds,
+             SummaryOptions summary);
+  virtual ~FamilyCore();
+  FamilyCore(const FamilyCore&) = delete;
+  FamilyCore& operator=(const FamilyCore&) = delete;
+
+  const std::string& name() const { return name_; }
+  MetricType type() const { return type_; }
+  const MetricOptions& options() const { return options_; }
+  // Number of exported series.
+  size_t size() const;
+  // Removes every series.
+  void Clear();
+
+  // Streams this family into `sink`. `extra_labels` (registry const labels)
+  // are appended to every series.
+  void Collect(MetricSink& sink, std::span<const LabelPair> extra_labels) const;
+
+  // Cardinality-guard and validation bookkeeping (see family.h).
+  void OnDroppedUpdate();
+  void OnRejected(const char* reason);
+
+ protected:
+  Series* LookupValues(std::span<const std::string_view> values);
+  Series* LookupPairs(std::span<const LabelPair> labels);
+  Result<Series*> CheckedLookup(std::span<const LabelPair> labels);
+  bool RemoveValues(std::span<const std::string_view> values);
+
+  template <typename T>
+  T Make(Series* s) const;
+
+ private:
+  struct Table;
+  enum class Miss { kCreate, kNoCreate };
+  Series* Find(std::span<const std::string_view> values, uint64_t hash);
+  Result<Series*> FindOrCreate(std::span<const std::string_view> values, bool checked);
+  Series* NewSeries(std::span<const std::string_view> values, uint64_t hash);
+  Series* Sink();
+  void WriterEnter();
+  void WriterExit();
+  Status ResolvePairs(std::span<const LabelPair> labels,
+                      std::span<std::string_view> ordered) const;
+
+  // Constant after construction.
+  Registry* const registry_;
+  const MetricType type_;
+  const std::string name_;
+  const MetricOptions options_;
+  const std::vector<double> bounds_;  // histogram
+  const SummaryOptions summary_;
+  const uint32_t cells_per_series_;
+
+  // The table is read under the big-reader lock, written under mu_ plus the
+  // writer flag.
+  std::atomic<uint32_t> writer_{0};
+  std::unique_ptr<Table> table_;
+  mutable std::mutex mu_;
+  std::vector<Series*> order_;  // guarded by mu_; creation order
+  Series* sink_ = nullptr;      // guarded by mu_; the cardinality sink
+  bool drop_reported_ = false;  // guarded by mu_
+  std::atomic<bool> bad_labels_reported_{false};
+};
+
+}  // namespace internal
+}  // namespace vigil::metrics
+
+namespace vigil::metrics::internal {
+
+SummaryWindow* SummaryWindowOf(Series* s);
+
+template <typename T>
+T FamilyCore::Make(Series* s) const {
+  if constexpr (std::is_same_v<T, Counter>) {
+    return Counter(s);
+  } else if constexpr (std::is_same_v<T, Gauge>) {
+    return Gauge(s);
+  } else if constexpr (std::is_same_v<T, Histogram>) {
+    return Histogram(s, bounds_.data(), static_cast<uint32_t>(bounds_.size()));
+  } else {
+    static_assert(std::is_same_v<T, Summary>);
+    return Summary(s, SummaryWindowOf(s));
+  }
+}
+
+}  // namespace vigil::metrics::internal

@@ -1,0 +1,459 @@
+// FamilyCore: series table, big-reader lock, cardinality guard, collection.
+// See include/vigil/metrics/internal/family_core.h for the protocol.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <thread>
+
+#include "metrics/series_extra.h"
+#include "vigil/metrics/family.h"
+#include "vigil/metrics/registry.h"
+
+namespace vigil::metrics::internal {
+
+namespace {
+
+Series* const kTombstone = reinterpret_cast<Series*>(uintptr_t{1});
+
+uint64_t HashValues(std::span<const std::string_view> values) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ values.size();
+  for (std::string_view v : values) {
+    h ^= std::hash<std::string_view>{}(v);
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  return h;
+}
+
+// Compares the '\xff'-joined stored values with `values`. Stored values are
+// valid UTF-8 and so never contain 0xff: the split is unambiguous.
+bool SameValues(const std::string& stored, std::span<const std::string_view> values) {
+  size_t pos = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string_view v = values[i];
+    if (stored.size() - pos < v.size() || stored.compare(pos, v.size(), v) != 0) return false;
+    pos += v.size();
+    if (i + 1 < values.size()) {
+      if (pos >= stored.size() || stored[pos] != '\xff') return false;
+      ++pos;
+    }
+  }
+  return pos == stored.size();
+}
+
+uint32_t CellsFor(MetricType type, size_t n_bounds) {
+  switch (type) {
+    case MetricType::kCounter: return 1;
+    case MetricType::kHistogram: return static_cast<uint32_t>(2 + n_bounds + 1);
+    case MetricType::kSummary: return 3;  // [seq][sum][count]
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+struct FamilyCore::Table {
+  std::vector<Series*> slots;  // power-of-two size; null = empty
+  size_t used = 0;             // live + tombstones
+  size_t live = 0;
+  explicit Table(size_t cap) : slots(cap, nullptr) {}
+};
+
+FamilyCore::FamilyCore(Registry* registry, MetricType type, std::string full_name,
+                       MetricOptions options, std::vector<double> bounds,
+                       SummaryOptions summary)
+    : registry_(registry),
+      type_(type),
+      name_(std::move(full_name)),
+      options_(std::move(options)),
+      bounds_(std::move(bounds)),
+      summary_(std::move(summary)),
+      cells_per_series_(CellsFor(type, bounds_.size())),
+      table_(std::make_unique<Table>(16)) {
+  if (options_.label_names.empty()) {
+    // A family without labels has exactly one series, exported from the start.
+    Series* s = LookupValues({});
+    Unref(s);
+  }
+}
+
+FamilyCore::~FamilyCore() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Series* s : order_) Unref(s);
+  order_.clear();
+  if (sink_ != nullptr) Unref(sink_);
+}
+
+size_t FamilyCore::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return order_.size();
+}
+
+Series* FamilyCore::Find(std::span<const std::string_view> values, uint64_t hash) {
+  const std::vector<Series*>& slots = table_->slots;
+  const size_t mask = slots.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    Series* s = slots[i];
+    if (s == nullptr) return nullptr;
+    if (s != kTombstone && s->hash == hash && SameValues(s->label_values, values)) return s;
+  }
+}
+
+void FamilyCore::WriterEnter() {
+  writer_.store(1, std::memory_order_seq_cst);
+  for (ThreadSlab* slab = FirstSlab(); slab != nullptr; slab = slab->next) {
+    for (int spins = 0; slab->reading.load(std::memory_order_seq_cst) != 0; ++spins) {
+      if (spins > 64) std::this_thread::yield();
+    }
+  }
+}
+
+void FamilyCore::WriterExit() { writer_.store(0, std::memory_order_release); }
+
+Series* FamilyCore::LookupValues(std::span<const std::string_view> values) {
+  if (values.size() != options_.label_names.size()) [[unlikely]] {
+    OnRejected("bad_labels");
+    if (!bad_labels_reported_.exchange(true)) {
+      registry_->Report("vigil: metric " + name_ + " expects " +
+                        std::to_string(options_.label_names.size()) + " label values, got " +
+                        std::to_string(values.size()) + "; updates through this handle are dropped");
+    }
+    Series* d = DetachedSeries(cells_per_series_);
+    Ref(d);
+    return d;
+  }
+  const uint64_t hash = HashValues(values);
+  ThreadSlab* slab = CurrentSlab();
+  slab->reading.store(1, std::memory_order_seq_cst);
+  if (writer_.load(std::memory_order_seq_cst) == 0) [[likely]] {
+    Series* s = Find(values, hash);
+    if (s != nullptr) {
+      Ref(s);
+      slab->reading.store(0, std::memory_order_release);
+      return s;
+    }
+  }
+  slab->reading.store(0, std::memory_order_release);
+  Result<Series*> r = FindOrCreate(values, /*checked=*/false);
+  return *r;  // unchecked lookups always yield a series (maybe the sink)
+}
+
+Status FamilyCore::ResolvePairs(std::span<const LabelPair> labels,
+                                std::span<std::string_view> ordered) const {
+  const auto& names = options_.label_names;
+  if (labels.size() != names.size()) {
+    return InvalidArgumentError("metric " + name_ + ": expected " +
+                                std::to_string(names.size()) + " labels, got " +
+                                std::to_string(labels.size()));
+  }
+  uint64_t seen = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    size_t pos = names.size();
+    if (i < names.size() && names[i] == labels[i].name) {
+      pos = i;  // the common case: same order as declared
+    } else {
+      for (size_t j = 0; j < names.size(); ++j) {
+        if (names[j] == labels[i].name) {
+          pos = j;
+          break;
+        }
+      }
+    }
+    if (pos == names.size()) {
+      return InvalidArgumentError("metric " + name_ + ": unknown label \"" +
+                                  std::string(labels[i].name) + "\"");
+    }
+    if (pos < 64) {
+      if (seen & (uint64_t{1} << pos)) {
+        return InvalidArgumentError("metric " + name_ + ": label \"" +
+                                    std::string(labels[i].name) + "\" given twice");
+      }
+      seen |= uint64_t{1} << pos;
+    }
+    ordered[pos] = labels[i].value;
+  }
+  return Status::OK();
+}
+
+Series* FamilyCore::LookupPairs(std::span<const LabelPair> labels) {
+  std::string_view stack[16];
+  std::vector<std::string_view> heap;
+  std::span<std::string_view> ordered;
+  if (labels.size() <= 16) {
+    ordered = std::span(stack, labels.size());
+  } else {
+    heap.resize(labels.size());
+    ordered = heap;
+  }
+  Status st = ResolvePairs(labels, ordered);
+  if (!st.ok()) [[unlikely]] {
+    OnRejected("bad_labels");
+    if (!bad_labels_reported_.exchange(true)) {
+      registry_->Report("vigil: " + std::string(st.message()) +
+                        "; updates through this handle are dropped");
+    }
+    Series* d = DetachedSeries(cells_per_series_);
+    Ref(d);
+    return d;
+  }
+  return LookupValues(ordered);
+}
+
+Result<Series*> FamilyCore::CheckedLookup(std::span<const LabelPair> labels) {
+  std::vector<std::string_view> ordered(labels.size());
+  Status st = ResolvePairs(labels, ordered);
+  if (!st.ok()) return st;
+  return FindOrCreate(ordered, /*checked=*/true);
+}
+
+Series* FamilyCore::NewSeries(std::span<const std::string_view> values, uint64_t hash) {
+  uint32_t cell = kNoCell;
+  if (cells_per_series_ > 0) {
+    cell = AllocateCells(cells_per_series_);
+    if (cell == kNoCell) return nullptr;
+  }
+  auto* s = new Series();
+  s->cell = cell;
+  s->n_cells = cells_per_series_;
+  s->family = this;
+  s->hash = hash;
+  size_t len = 0;
+  for (std::string_view v : values) len += v.size() + 1;
+  s->label_values.reserve(len);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) s->label_values.push_back('\xff');
+    s->label_values.append(values[i]);
+  }
+  s->created_s = WallSeconds();
+  if (type_ == MetricType::kSummary) {
+    SeriesExtra* extra = EnsureExtra(s, 0);
+    extra->window = std::make_unique<SummaryWindow>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(summary_.max_age).count(),
+        summary_.age_buckets);
+  }
+  return s;
+}
+
+Series* FamilyCore::Sink() {
+  if (sink_ == nullptr) {
+    sink_ = new Series();
+    sink_->flags = kSeriesDropped;
+    sink_->family = this;
+    if (cells_per_series_ > 0) {
+      // Scratch cells shared by all sink handles of every family.
+      sink_->cell = DetachedSeries(cells_per_series_)->cell;
+    }
+    if (type_ == MetricType::kSummary) {
+      EnsureExtra(sink_, 0)->window = std::make_unique<SummaryWindow>(1000000000, 1);
+    }
+  }
+  return sink_;
+}
+
+Result<Series*> FamilyCore::FindOrCreate(std::span<const std::string_view> values, bool checked) {
+  const uint64_t hash = HashValues(values);
+  std::string report;
+  Series* result = nullptr;
+  Status error;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Series* s = Find(values, hash);
+    if (s != nullptr) {
+      Ref(s);
+      return s;
+    }
+    for (std::string_view v : values) {
+      if (!IsValidUtf8(v)) {
+        error = InvalidArgumentError("metric " + name_ + ": label value is not valid UTF-8");
+        break;
+      }
+    }
+    if (error.ok() && order_.size() >= options_.max_series) {
+      error = ResourceExhaustedError("metric " + name_ + " reached its limit of " +
+                                     std::to_string(options_.max_series) +
+                                     " series; new label sets are dropped");
+    }
+    if (error.ok()) {
+      s = NewSeries(values, hash);
+      if (s == nullptr) {
+        error = ResourceExhaustedError("metric " + name_ +
+                                       ": the metrics cell arena is full; new series are dropped");
+      }
+    }
+    if (!error.ok()) {
+      if (checked) return error;
+      if (error.code() == StatusCode::kResourceExhausted) {
+        if (!drop_reported_) {
+          drop_reported_ = true;
+          report = "vigil: " + std::string(error.message()) +
+                   " (counted in vigil_dropped_series_total)";
+        }
+        result = Sink();
+        Ref(result);
+      }
+    } else {
+      WriterEnter();
+      Table* t = table_.get();
+      if ((t->used + 1) * 2 > t->slots.size()) {
+        auto bigger = std::make_unique<Table>(t->slots.size() * (t->live * 4 > t->slots.size() ? 2 : 1));
+        for (Series* old : t->slots) {
+          if (old == nullptr || old == kTombstone) continue;
+          const size_t mask = bigger->slots.size() - 1;
+          size_t i = old->hash & mask;
+          while (bigger->slots[i] != nullptr) i = (i + 1) & mask;
+          bigger->slots[i] = old;
+          ++bigger->used;
+          ++bigger->live;
+        }
+        table_ = std::move(bigger);
+        t = table_.get();
+      }
+      const size_t mask = t->slots.size() - 1;
+      size_t i = hash & mask;
+      while (t->slots[i] != nullptr && t->slots[i] != kTombstone) i = (i + 1) & mask;
+      if (t->slots[i] == nullptr) ++t->used;
+      t->slots[i] = s;
+      ++t->live;
+      WriterExit();
+      order_.push_back(s);
+      Ref(s);  // the caller's reference; the table keeps the first
+      result = s;
+    }
+  }
+  if (!report.empty()) registry_->Report(report);
+  if (result == nullptr) {
+    // Invalid label values: count, report once, hand out a detached handle.
+    OnRejected("bad_labels");
+    if (!bad_labels_reported_.exchange(true)) {
+      registry_->Report("vigil: " + std::string(error.message()) +
+                        "; updates through this handle are dropped");
+    }
+    result = DetachedSeries(cells_per_series_);
+    Ref(result);
+  }
+  return result;
+}
+
+bool FamilyCore::RemoveValues(std::span<const std::string_view> values) {
+  if (values.size() != options_.label_names.size()) return false;
+  const uint64_t hash = HashValues(values);
+  Series* victim = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    victim = Find(values, hash);
+    if (victim == nullptr) return false;
+    WriterEnter();
+    auto& slots = table_->slots;
+    const size_t mask = slots.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      if (slots[i] == victim) {
+        slots[i] = kTombstone;
+        --table_->live;
+        break;
+      }
+    }
+    WriterExit();
+    order_.erase(std::find(order_.begin(), order_.end(), victim));
+  }
+  Unref(victim);
+  return true;
+}
+
+void FamilyCore::Clear() {
+  std::vector<Series*> victims;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    WriterEnter();
+    table_ = std::make_unique<Table>(16);
+    WriterExit();
+    victims.swap(order_);
+  }
+  for (Series* s : victims) Unref(s);
+}
+
+void FamilyCore::OnDroppedUpdate() { registry_->CountDropped(name_); }
+
+void FamilyCore::OnRejected(const char* reason) { registry_->CountRejected(name_, reason); }
+
+void FamilyCore::Collect(MetricSink& sink, std::span<const LabelPair> extra_labels) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (order_.empty()) return;
+  const MetricFamilyDesc desc{name_, options_.help, options_.unit, type_};
+  sink.BeginFamily(desc);
+  const size_t n_names = options_.label_names.size();
+  std::vector<LabelPair> labels(n_names);
+  for (size_t i = 0; i < n_names; ++i) labels[i].name = options_.label_names[i];
+  for (const auto& [k, v] : options_.const_labels) labels.push_back({k, v});
+  for (const LabelPair& p : extra_labels) labels.push_back(p);
+
+  const size_t n_buckets = bounds_.size() + 1;
+  std::vector<uint64_t> counts(n_buckets);
+  std::vector<const Exemplar*> exemplar_ptrs;
+  std::vector<Exemplar> exemplar_copies;
+  std::vector<double> quantile_values;
+
+  for (Series* s : order_) {
+    // Split the joined values into the label views.
+    size_t pos = 0;
+    for (size_t i = 0; i < n_names; ++i) {
+      size_t end = s->label_values.find('\xff', pos);
+      if (end == std::string::npos) end = s->label_values.size();
+      labels[i].value = std::string_view(s->label_values).substr(pos, end - pos);
+      pos = end + 1;
+    }
+    MetricPoint p;
+    p.labels = labels;
+    p.created_s = s->created_s;
+    exemplar_ptrs.clear();
+    exemplar_copies.clear();
+    SeriesExtra* extra = s->extra.load(std::memory_order_acquire);
+    if (extra != nullptr && (type_ == MetricType::kCounter || type_ == MetricType::kHistogram)) {
+      std::lock_guard<std::mutex> elock(extra->mu);
+      if (!extra->exemplars.empty()) {
+        exemplar_copies.reserve(extra->exemplars.size());
+        for (const auto& e : extra->exemplars) exemplar_copies.push_back(e.value_or(Exemplar{}));
+        for (size_t i = 0; i < extra->exemplars.size(); ++i) {
+          exemplar_ptrs.push_back(extra->exemplars[i] ? &exemplar_copies[i] : nullptr);
+        }
+      }
+    }
+    switch (type_) {
+      case MetricType::kCounter:
+        p.value = SumDouble(s->cell);
+        p.exemplars = exemplar_ptrs;
+        break;
+      case MetricType::kGauge:
+      case MetricType::kUntyped:
+        p.value = s->gauge.load(std::memory_order_relaxed);
+        break;
+      case MetricType::kHistogram: {
+        std::fill(counts.begin(), counts.end(), 0);
+        double sum = 0;
+        SumRecord(s->cell, static_cast<uint32_t>(n_buckets), counts.data(), &sum);
+        for (size_t i = 1; i < n_buckets; ++i) counts[i] += counts[i - 1];
+        p.bucket_bounds = bounds_;
+        p.bucket_counts = counts;
+        p.count = counts.back();
+        p.sum = sum;
+        if (exemplar_ptrs.size() == n_buckets) p.exemplars = exemplar_ptrs;
+        break;
+      }
+      case MetricType::kSummary: {
+        uint64_t count = 0;
+        double sum = 0;
+        SumRecord(s->cell, 1, &count, &sum);
+        p.count = count;
+        p.sum = sum;
+        extra->window->Quantiles(summary_.quantiles, &quantile_values);
+        p.quantiles = summary_.quantiles;
+        p.quantile_values = quantile_values;
+        break;
+      }
+    }
+    sink.AddMetric(p);
+  }
+  sink.EndFamily();
+}
+
+}  // namespace vigil::metrics::internal
