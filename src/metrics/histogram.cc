@@ -1,12 +1,24 @@
 #include "vigil/metrics/histogram.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 
 #include "metrics/series_extra.h"
 
 namespace vigil::metrics {
+
+namespace {
+// start + width*i accumulates binary rounding error (0.30000000000000004);
+// bounds are printed in every exposition, so keep 15 significant digits.
+double Round15(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.15g", v);
+  return std::strtod(buf, nullptr);
+}
+}  // namespace
 
 std::vector<double> DefaultBuckets() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -18,7 +30,7 @@ Result<std::vector<double>> LinearBuckets(double start, double width, int count)
     return InvalidArgumentError("LinearBuckets: width must be finite and > 0, start finite");
   }
   std::vector<double> b(static_cast<size_t>(count));
-  for (int i = 0; i < count; ++i) b[static_cast<size_t>(i)] = start + width * i;
+  for (int i = 0; i < count; ++i) b[static_cast<size_t>(i)] = Round15(start + width * i);
   return b;
 }
 
@@ -32,7 +44,7 @@ Result<std::vector<double>> ExponentialBuckets(double start, double factor, int 
   }
   std::vector<double> b(static_cast<size_t>(count));
   double v = start;
-  for (int i = 0; i < count; ++i, v *= factor) b[static_cast<size_t>(i)] = v;
+  for (int i = 0; i < count; ++i, v *= factor) b[static_cast<size_t>(i)] = Round15(v);
   return b;
 }
 

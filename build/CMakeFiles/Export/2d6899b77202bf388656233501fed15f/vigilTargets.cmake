@@ -19,7 +19,7 @@ set(CMAKE_IMPORT_FILE_VERSION 1)
 set(_cmake_targets_defined "")
 set(_cmake_targets_not_defined "")
 set(_cmake_expected_targets "")
-foreach(_cmake_expected_target IN ITEMS vigil::base vigil::metrics)
+foreach(_cmake_expected_target IN ITEMS vigil::base vigil::metrics vigil::exposition vigil::http vigil::exporter)
   list(APPEND _cmake_expected_targets "${_cmake_expected_target}")
   if(TARGET "${_cmake_expected_target}")
     list(APPEND _cmake_targets_defined "${_cmake_expected_target}")
@@ -69,6 +69,30 @@ add_library(vigil::metrics STATIC IMPORTED)
 set_target_properties(vigil::metrics PROPERTIES
   INTERFACE_INCLUDE_DIRECTORIES "${_IMPORT_PREFIX}/include"
   INTERFACE_LINK_LIBRARIES "vigil::base;Threads::Threads"
+)
+
+# Create imported target vigil::exposition
+add_library(vigil::exposition STATIC IMPORTED)
+
+set_target_properties(vigil::exposition PROPERTIES
+  INTERFACE_INCLUDE_DIRECTORIES "${_IMPORT_PREFIX}/include"
+  INTERFACE_LINK_LIBRARIES "\$<LINK_ONLY:nlohmann_json::nlohmann_json>;vigil::metrics;Threads::Threads"
+)
+
+# Create imported target vigil::http
+add_library(vigil::http STATIC IMPORTED)
+
+set_target_properties(vigil::http PROPERTIES
+  INTERFACE_INCLUDE_DIRECTORIES "${_IMPORT_PREFIX}/include"
+  INTERFACE_LINK_LIBRARIES "\$<LINK_ONLY:PkgConfig::HTTPLIB>;vigil::base;Threads::Threads"
+)
+
+# Create imported target vigil::exporter
+add_library(vigil::exporter STATIC IMPORTED)
+
+set_target_properties(vigil::exporter PROPERTIES
+  INTERFACE_INCLUDE_DIRECTORIES "${_IMPORT_PREFIX}/include"
+  INTERFACE_LINK_LIBRARIES "\$<LINK_ONLY:vigil::exposition>;\$<LINK_ONLY:vigil::http>;\$<LINK_ONLY:nlohmann_json::nlohmann_json>;\$<LINK_ONLY:ZLIB::ZLIB>;vigil::metrics;Threads::Threads"
 )
 
 if(CMAKE_VERSION VERSION_LESS 2.8.12)

@@ -1,0 +1,160 @@
+#include "http/server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <thread>
+
+namespace vigil::http {
+
+Status ParseListenAddress(const std::string& address, std::string* host, int* port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return InvalidArgumentError("listen address \"" + address + "\" must be host:port");
+  }
+  std::string h = address.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  const std::string p = address.substr(colon + 1);
+  char* end = nullptr;
+  const long v = std::strtol(p.c_str(), &end, 10);
+  if (p.empty() || *end != '\0' || v < 0 || v > 65535) {
+    return InvalidArgumentError("listen address \"" + address + "\": port \"" + p +
+                                "\" must be a number in [0, 65535]");
+  }
+  *host = h.empty() ? "0.0.0.0" : h;
+  *port = static_cast<int>(v);
+  return Status::OK();
+}
+
+namespace {
+// cpp-httplib routes by regular expression; vigil routes by exact path.
+std::string EscapeRegex(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  std::string host;
+  int requested_port = 0;
+  httplib::Server server;
+  std::map<std::string, std::set<std::string>> methods_by_path;  // set before Start
+  std::thread thread;
+  std::atomic<int> port{0};
+  std::mutex mu;
+  bool started = false;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
+  auto impl = std::make_unique<Impl>();
+  Status st = ParseListenAddress(options.listen_address, &impl->host, &impl->requested_port);
+  if (!st.ok()) return st;
+  if (options.worker_threads < 1) return InvalidArgumentError("worker_threads must be >= 1");
+  impl->options = std::move(options);
+  const int threads = impl->options.worker_threads;
+  impl->server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  impl->server.set_payload_max_length(impl->options.max_body_bytes);
+  impl->server.set_read_timeout(impl->options.read_timeout_s, 0);
+  impl->server.set_write_timeout(impl->options.write_timeout_s, 0);
+  impl->server.set_keep_alive_max_count(100);
+  impl->server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        res.status = 500;
+        res.set_content("internal error\n", "text/plain; charset=utf-8");
+      });
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+void Server::Handle(const std::string& method, const std::string& path, Handler handler) {
+  impl_->methods_by_path[path].insert(method);
+  auto adapter = [handler = std::move(handler)](const httplib::Request& req,
+                                                httplib::Response& res) {
+    Request r;
+    r.method = req.method;
+    r.path = req.path;
+    r.body = req.body;
+    r.remote_addr = req.remote_addr;
+    for (const auto& [k, v] : req.params) r.params.emplace(k, v);
+    r.header = [&req](const std::string& name) { return req.get_header_value(name.c_str()); };
+    Response out;
+    handler(r, &out);
+    res.status = out.status;
+    for (const auto& [k, v] : out.headers) res.set_header(k.c_str(), v);
+    res.set_content(std::move(out.body), out.content_type.c_str());
+  };
+  const std::string pattern = EscapeRegex(path);
+  if (method == "GET") {
+    impl_->server.Get(pattern, adapter);
+  } else if (method == "POST") {
+    impl_->server.Post(pattern, adapter);
+  } else if (method == "PUT") {
+    impl_->server.Put(pattern, adapter);
+  } else if (method == "DELETE") {
+    impl_->server.Delete(pattern, adapter);
+  }
+}
+
+Status Server::Start() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (impl_->started) return Status::OK();
+  Impl* impl = impl_.get();
+  // Known paths answered with the wrong method get 405 instead of 404.
+  impl->server.set_error_handler([impl](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404) {
+      auto it = impl->methods_by_path.find(req.path);
+      if (it != impl->methods_by_path.end() && it->second.count(req.method) == 0) {
+        std::string allow;
+        for (const std::string& m : it->second) allow += (allow.empty() ? "" : ", ") + m;
+        res.status = 405;
+        res.set_header("Allow", allow);
+        res.set_content("method " + req.method + " not allowed on " + req.path + "\n",
+                        "text/plain; charset=utf-8");
+        return;
+      }
+      res.set_content("not found: " + req.path + "\n", "text/plain; charset=utf-8");
+    } else if (res.body.empty()) {
+      res.set_content("HTTP error " + std::to_string(res.status) + "\n",
+                      "text/plain; charset=utf-8");
+    }
+  });
+  int port = impl->requested_port;
+  if (port == 0) {
+    port = impl->server.bind_to_any_port(impl->host.c_str());
+    if (port < 0) return UnavailableError("cannot bind " + impl->host + ":0");
+  } else if (!impl->server.bind_to_port(impl->host.c_str(), port)) {
+    return UnavailableError("cannot bind " + impl->options.listen_address +
+                            " (address in use or not permitted)");
+  }
+  impl->port.store(port);
+  impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+  impl->started = true;
+  return Status::OK();
+}
+
+void Server::Stop() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (!impl_->started) return;
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->started = false;
+  impl_->port.store(0);
+}
+
+int Server::port() const { return impl_->port.load(); }
+const std::string& Server::host() const { return impl_->host; }
+
+}  // namespace vigil::http
