@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -47,13 +48,54 @@ struct Server::Impl {
   ServerOptions options;
   std::string host;
   int requested_port = 0;
-  httplib::Server server;
+  struct Route {
+    std::string method;
+    std::string pattern;
+    httplib::Server::Handler handler;
+  };
+  std::vector<Route> routes;                                      // set before Start
   std::map<std::string, std::set<std::string>> methods_by_path;  // set before Start
+  // A fresh httplib server per Start(): a stopped one cannot listen again.
+  std::unique_ptr<httplib::Server> server;
+
+  void Configure(httplib::Server& srv);
   std::thread thread;
   std::atomic<int> port{0};
+  std::atomic<bool> listen_done{false};
   std::mutex mu;
   bool started = false;
 };
+
+void Server::Impl::Configure(httplib::Server& srv) {
+  const int threads = options.worker_threads;
+  srv.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  srv.set_payload_max_length(options.max_body_bytes);
+  srv.set_read_timeout(options.read_timeout_s, 0);
+  srv.set_write_timeout(options.write_timeout_s, 0);
+  srv.set_keep_alive_max_count(100);
+  // SO_REUSEADDR only: the library's default also sets SO_REUSEPORT, which
+  // would let a second server silently share a port that is already in use.
+  srv.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<char*>(&yes), sizeof(yes));
+  });
+  srv.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        res.status = 500;
+        res.set_content("internal error\n", "text/plain; charset=utf-8");
+      });
+  for (const Route& r : routes) {
+    if (r.method == "GET") {
+      srv.Get(r.pattern, r.handler);
+    } else if (r.method == "POST") {
+      srv.Post(r.pattern, r.handler);
+    } else if (r.method == "PUT") {
+      srv.Put(r.pattern, r.handler);
+    } else if (r.method == "DELETE") {
+      srv.Delete(r.pattern, r.handler);
+    }
+  }
+}
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -65,17 +107,6 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
   if (!st.ok()) return st;
   if (options.worker_threads < 1) return InvalidArgumentError("worker_threads must be >= 1");
   impl->options = std::move(options);
-  const int threads = impl->options.worker_threads;
-  impl->server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  impl->server.set_payload_max_length(impl->options.max_body_bytes);
-  impl->server.set_read_timeout(impl->options.read_timeout_s, 0);
-  impl->server.set_write_timeout(impl->options.write_timeout_s, 0);
-  impl->server.set_keep_alive_max_count(100);
-  impl->server.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        res.status = 500;
-        res.set_content("internal error\n", "text/plain; charset=utf-8");
-      });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -96,24 +127,17 @@ void Server::Handle(const std::string& method, const std::string& path, Handler 
     for (const auto& [k, v] : out.headers) res.set_header(k.c_str(), v);
     res.set_content(std::move(out.body), out.content_type.c_str());
   };
-  const std::string pattern = EscapeRegex(path);
-  if (method == "GET") {
-    impl_->server.Get(pattern, adapter);
-  } else if (method == "POST") {
-    impl_->server.Post(pattern, adapter);
-  } else if (method == "PUT") {
-    impl_->server.Put(pattern, adapter);
-  } else if (method == "DELETE") {
-    impl_->server.Delete(pattern, adapter);
-  }
+  impl_->routes.push_back({method, EscapeRegex(path), std::move(adapter)});
 }
 
 Status Server::Start() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (impl_->started) return Status::OK();
   Impl* impl = impl_.get();
+  impl->server = std::make_unique<httplib::Server>();
+  impl->Configure(*impl->server);
   // Known paths answered with the wrong method get 405 instead of 404.
-  impl->server.set_error_handler([impl](const httplib::Request& req, httplib::Response& res) {
+  impl->server->set_error_handler([impl](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404) {
       auto it = impl->methods_by_path.find(req.path);
       if (it != impl->methods_by_path.end() && it->second.count(req.method) == 0) {
@@ -133,14 +157,21 @@ Status Server::Start() {
   });
   int port = impl->requested_port;
   if (port == 0) {
-    port = impl->server.bind_to_any_port(impl->host.c_str());
+    port = impl->server->bind_to_any_port(impl->host.c_str());
     if (port < 0) return UnavailableError("cannot bind " + impl->host + ":0");
-  } else if (!impl->server.bind_to_port(impl->host.c_str(), port)) {
+  } else if (!impl->server->bind_to_port(impl->host.c_str(), port)) {
     return UnavailableError("cannot bind " + impl->options.listen_address +
                             " (address in use or not permitted)");
   }
   impl->port.store(port);
-  impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+  impl->listen_done.store(false);
+  impl->thread = std::thread([impl] {
+    impl->server->listen_after_bind();
+    impl->listen_done.store(true);
+  });
+  // httplib's stop() is a no-op until the listen loop runs; wait for it so
+  // that a Stop() right after Start() cannot leave the thread serving.
+  while (!impl->server->is_running() && !impl->listen_done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl->started = true;
   return Status::OK();
 }
@@ -148,7 +179,7 @@ Status Server::Start() {
 void Server::Stop() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (!impl_->started) return;
-  impl_->server.stop();
+  impl_->server->stop();
   if (impl_->thread.joinable()) impl_->thread.join();
   impl_->started = false;
   impl_->port.store(0);
