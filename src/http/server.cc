@@ -112,8 +112,19 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
 
 void Server::Handle(const std::string& method, const std::string& path, Handler handler) {
   impl_->methods_by_path[path].insert(method);
-  auto adapter = [handler = std::move(handler)](const httplib::Request& req,
-                                                httplib::Response& res) {
+  const size_t max_body = impl_->options.max_body_bytes;
+  auto adapter = [handler = std::move(handler), max_body](const httplib::Request& req,
+                                                          httplib::Response& res) {
+    // cpp-httplib enforces the payload limit only on methods that expect a
+    // body; a GET carrying one is held to the same limit here.
+    const std::string length = req.get_header_value("Content-Length");
+    if (req.body.size() > max_body ||
+        (!length.empty() && std::strtoull(length.c_str(), nullptr, 10) > max_body)) {
+      res.status = 413;
+      res.set_content("request body larger than " + std::to_string(max_body) + " bytes\n",
+                      "text/plain; charset=utf-8");
+      return;
+    }
     Request r;
     r.method = req.method;
     r.path = req.path;

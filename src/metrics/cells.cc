@@ -2,6 +2,10 @@
 // design and its invariants.
 #include "vigil/metrics/internal/cells.h"
 
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -14,7 +18,21 @@ namespace vigil::metrics::internal {
 
 thread_local constinit ThreadSlab* tls_slab __attribute__((tls_model("initial-exec"))) = nullptr;
 
+std::atomic<int> g_fence_mode{static_cast<int>(FenceMode::kFull)};
+
 namespace {
+
+// Decides the fence mode once: asymmetric when the kernel offers
+// MEMBARRIER_CMD_PRIVATE_EXPEDITED and registration succeeds.
+void InitFenceMode() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const long cmds = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0);
+    if (cmds < 0 || (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return;
+    if (syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) != 0) return;
+    g_fence_mode.store(static_cast<int>(FenceMode::kAsymmetric), std::memory_order_relaxed);
+  });
+}
 
 struct Arena {
   std::mutex mu;
@@ -48,6 +66,7 @@ struct SlabReleaser {
 };
 
 ThreadSlab* AdoptSlab() {
+  InitFenceMode();
   Arena& a = GetArena();
   ThreadSlab* slab = nullptr;
   {
@@ -93,6 +112,15 @@ Cell* SlowChunk(uint32_t chunk) {
     slab->chunks[chunk].store(c, std::memory_order_release);
   }
   return c;
+}
+
+void WriterFence() {
+  InitFenceMode();
+  if (g_fence_mode.load(std::memory_order_relaxed) == static_cast<int>(FenceMode::kAsymmetric) &&
+      syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) == 0) {
+    return;
+  }
+  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 ThreadSlab* FirstSlab() { return GetArena().all.load(std::memory_order_acquire); }

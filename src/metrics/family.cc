@@ -16,14 +16,32 @@ namespace {
 
 Series* const kTombstone = reinterpret_cast<Series*>(uintptr_t{1});
 
-uint64_t HashValues(std::span<const std::string_view> values) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ values.size();
+inline uint64_t Mix(uint64_t h, uint64_t w) {
+  h ^= w;
+  h *= 0x9e3779b97f4a7c15ull;
+  return h ^ (h >> 29);
+}
+
+// Label values are short; hash them eight bytes at a time, inline (the table
+// compares values in full, so this needs spread, not cryptographic strength).
+uint32_t HashValues(std::span<const std::string_view> values) {
+  uint64_t h = 0xcbf29ce484222325ull ^ values.size();
   for (std::string_view v : values) {
-    h ^= std::hash<std::string_view>{}(v);
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
+    const char* p = v.data();
+    size_t n = v.size();
+    while (n >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      h = Mix(h, w);
+      p += 8;
+      n -= 8;
+    }
+    uint64_t tail = static_cast<uint64_t>(v.size()) << 56;
+    for (size_t i = 0; i < n; ++i) tail |= static_cast<uint64_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+    h = Mix(h, tail);
   }
-  return h;
+  h *= 0xff51afd7ed558ccdull;
+  return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
 // Compares the '\xff'-joined stored values with `values`. Stored values are
@@ -90,7 +108,7 @@ size_t FamilyCore::size() const {
   return order_.size();
 }
 
-Series* FamilyCore::Find(std::span<const std::string_view> values, uint64_t hash) {
+Series* FamilyCore::Find(std::span<const std::string_view> values, uint32_t hash) {
   const std::vector<Series*>& slots = table_->slots;
   const size_t mask = slots.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
@@ -101,9 +119,12 @@ Series* FamilyCore::Find(std::span<const std::string_view> values, uint64_t hash
 }
 
 void FamilyCore::WriterEnter() {
-  writer_.store(1, std::memory_order_seq_cst);
+  // Dekker handshake with LookupValues(): raise our flag, fence, then wait
+  // for every reader flag to drop. See cells.h for the asymmetric fences.
+  writer_.store(1, std::memory_order_relaxed);
+  WriterFence();
   for (ThreadSlab* slab = FirstSlab(); slab != nullptr; slab = slab->next) {
-    for (int spins = 0; slab->reading.load(std::memory_order_seq_cst) != 0; ++spins) {
+    for (int spins = 0; slab->reading.load(std::memory_order_acquire) != 0; ++spins) {
       if (spins > 64) std::this_thread::yield();
     }
   }
@@ -123,10 +144,11 @@ Series* FamilyCore::LookupValues(std::span<const std::string_view> values) {
     Ref(d);
     return d;
   }
-  const uint64_t hash = HashValues(values);
+  const uint32_t hash = HashValues(values);
   ThreadSlab* slab = CurrentSlab();
-  slab->reading.store(1, std::memory_order_seq_cst);
-  if (writer_.load(std::memory_order_seq_cst) == 0) [[likely]] {
+  slab->reading.store(1, std::memory_order_relaxed);
+  ReaderFence();
+  if (writer_.load(std::memory_order_acquire) == 0) [[likely]] {
     Series* s = Find(values, hash);
     if (s != nullptr) {
       Ref(s);
@@ -177,11 +199,15 @@ Status FamilyCore::ResolvePairs(std::span<const LabelPair> labels,
 }
 
 Series* FamilyCore::LookupPairs(std::span<const LabelPair> labels) {
-  std::string_view stack[16];
+  // Left uninitialised: ResolvePairs fills every slot it returns OK for.
+  union Stack {
+    Stack() {}
+    std::string_view v[16];
+  } stack;
   std::vector<std::string_view> heap;
   std::span<std::string_view> ordered;
   if (labels.size() <= 16) {
-    ordered = std::span(stack, labels.size());
+    ordered = std::span(stack.v, labels.size());
   } else {
     heap.resize(labels.size());
     ordered = heap;
@@ -207,7 +233,7 @@ Result<Series*> FamilyCore::CheckedLookup(std::span<const LabelPair> labels) {
   return FindOrCreate(ordered, /*checked=*/true);
 }
 
-Series* FamilyCore::NewSeries(std::span<const std::string_view> values, uint64_t hash) {
+Series* FamilyCore::NewSeries(std::span<const std::string_view> values, uint32_t hash) {
   uint32_t cell = kNoCell;
   if (cells_per_series_ > 0) {
     cell = AllocateCells(cells_per_series_);
@@ -215,7 +241,7 @@ Series* FamilyCore::NewSeries(std::span<const std::string_view> values, uint64_t
   }
   auto* s = new Series();
   s->cell = cell;
-  s->n_cells = cells_per_series_;
+  s->n_cells = static_cast<uint16_t>(cells_per_series_);
   s->family = this;
   s->hash = hash;
   size_t len = 0;
@@ -225,7 +251,7 @@ Series* FamilyCore::NewSeries(std::span<const std::string_view> values, uint64_t
     if (i > 0) s->label_values.push_back('\xff');
     s->label_values.append(values[i]);
   }
-  s->created_s = WallSeconds();
+  if (type_ != MetricType::kGauge) s->value.store(WallSeconds(), std::memory_order_relaxed);
   if (type_ == MetricType::kSummary) {
     SeriesExtra* extra = EnsureExtra(s, 0);
     extra->window = std::make_unique<SummaryWindow>(
@@ -252,7 +278,7 @@ Series* FamilyCore::Sink() {
 }
 
 Result<Series*> FamilyCore::FindOrCreate(std::span<const std::string_view> values, bool checked) {
-  const uint64_t hash = HashValues(values);
+  const uint32_t hash = HashValues(values);
   std::string report;
   Series* result = nullptr;
   Status error;
@@ -295,8 +321,10 @@ Result<Series*> FamilyCore::FindOrCreate(std::span<const std::string_view> value
     } else {
       WriterEnter();
       Table* t = table_.get();
-      if ((t->used + 1) * 2 > t->slots.size()) {
-        auto bigger = std::make_unique<Table>(t->slots.size() * (t->live * 4 > t->slots.size() ? 2 : 1));
+      if ((t->used + 1) * 4 > t->slots.size() * 3) {
+        // Linear probing stays short up to 3/4 full; grow only if live entries
+        // (not tombstones) fill more than half.
+        auto bigger = std::make_unique<Table>(t->slots.size() * (t->live * 2 > t->slots.size() ? 2 : 1));
         for (Series* old : t->slots) {
           if (old == nullptr || old == kTombstone) continue;
           const size_t mask = bigger->slots.size() - 1;
@@ -337,7 +365,7 @@ Result<Series*> FamilyCore::FindOrCreate(std::span<const std::string_view> value
 
 bool FamilyCore::RemoveValues(std::span<const std::string_view> values) {
   if (values.size() != options_.label_names.size()) return false;
-  const uint64_t hash = HashValues(values);
+  const uint32_t hash = HashValues(values);
   Series* victim = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -404,7 +432,7 @@ void FamilyCore::Collect(MetricSink& sink, std::span<const LabelPair> extra_labe
     }
     MetricPoint p;
     p.labels = labels;
-    p.created_s = s->created_s;
+    if (type_ != MetricType::kGauge) p.created_s = s->value.load(std::memory_order_relaxed);
     exemplar_ptrs.clear();
     exemplar_copies.clear();
     SeriesExtra* extra = s->extra.load(std::memory_order_acquire);
@@ -425,7 +453,7 @@ void FamilyCore::Collect(MetricSink& sink, std::span<const LabelPair> extra_labe
         break;
       case MetricType::kGauge:
       case MetricType::kUntyped:
-        p.value = s->gauge.load(std::memory_order_relaxed);
+        p.value = s->value.load(std::memory_order_relaxed);
         break;
       case MetricType::kHistogram: {
         std::fill(counts.begin(), counts.end(), 0);

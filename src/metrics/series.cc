@@ -25,7 +25,7 @@ Series* DetachedSeries(uint32_t n_cells) {
   if (s == nullptr) {
     s = new Series();
     s->refs.store(1 << 30, std::memory_order_relaxed);
-    s->n_cells = n_cells;
+    s->n_cells = static_cast<uint16_t>(n_cells);
     s->cell = n_cells > 0 ? AllocateCells(n_cells) : kNoCell;
     if (n_cells > 0 && s->cell == kNoCell) {
       // Arena full: fall back to the first cells, which are harmless scratch

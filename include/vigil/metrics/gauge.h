@@ -28,17 +28,17 @@ class Gauge {
 
   void Set(double v) {
     if (s_.get()->flags != 0) [[unlikely]] return internal::RecordDroppedUpdate(s_.get());
-    s_.get()->gauge.store(v, std::memory_order_relaxed);
+    s_.get()->value.store(v, std::memory_order_relaxed);
   }
   void Inc(double v = 1.0) {
     if (s_.get()->flags != 0) [[unlikely]] return internal::RecordDroppedUpdate(s_.get());
-    s_.get()->gauge.fetch_add(v, std::memory_order_relaxed);
+    s_.get()->value.fetch_add(v, std::memory_order_relaxed);
   }
   void Dec(double v = 1.0) { Inc(-v); }
   // Sets the gauge to the current Unix time in seconds.
   void SetToCurrentTime();
 
-  double Value() const { return s_.get()->gauge.load(std::memory_order_relaxed); }
+  double Value() const { return s_.get()->value.load(std::memory_order_relaxed); }
 
  private:
   friend class internal::FamilyCore;

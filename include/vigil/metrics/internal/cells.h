@@ -102,4 +102,23 @@ void SumRecord(uint32_t index, uint32_t n_counts, uint64_t* counts, double* sum)
 // Number of slabs ever created (for tests and memory accounting).
 uint32_t SlabCount();
 
+// Asymmetric fences for the families' big-reader lock (a Dekker handshake on
+// ThreadSlab::reading and a family's writer flag). Readers, on every lookup,
+// pay only a compiler barrier; the rare writer (a new or removed series)
+// pays a membarrier(2) system call that makes every running thread of the
+// process execute a full fence. Where membarrier's private expedited
+// command is unavailable, both sides use a full fence instead.
+// REQUIRES: the calling thread has called CurrentSlab() (which decides the
+// mode once per process) before ReaderFence().
+enum class FenceMode : int { kFull = 0, kAsymmetric = 1 };
+extern std::atomic<int> g_fence_mode;
+inline void ReaderFence() {
+  if (g_fence_mode.load(std::memory_order_relaxed) == static_cast<int>(FenceMode::kAsymmetric)) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+}
+void WriterFence();
+
 }  // namespace vigil::metrics::internal

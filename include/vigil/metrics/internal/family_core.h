@@ -81,10 +81,9 @@ class FamilyCore {
 
  private:
   struct Table;
-  enum class Miss { kCreate, kNoCreate };
-  Series* Find(std::span<const std::string_view> values, uint64_t hash);
+  Series* Find(std::span<const std::string_view> values, uint32_t hash);
   Result<Series*> FindOrCreate(std::span<const std::string_view> values, bool checked);
-  Series* NewSeries(std::span<const std::string_view> values, uint64_t hash);
+  Series* NewSeries(std::span<const std::string_view> values, uint32_t hash);
   Series* Sink();
   void WriterEnter();
   void WriterExit();

@@ -21,16 +21,19 @@ namespace vigil::metrics::internal {
 class FamilyCore;
 struct SeriesExtra;  // exemplars and summary windows; see family.cc
 
+// 72 bytes: the per-series memory of a counter is this, one arena cell, and
+// its share of the family's lookup table and order vector.
 struct Series {
   std::atomic<int32_t> refs{1};
   uint32_t cell = kNoCell;  // first arena cell, or kNoCell (gauges)
-  uint32_t n_cells = 0;
-  uint32_t flags = 0;       // kSeriesDropped for the cardinality sink
+  uint32_t hash = 0;        // of the label values, for the family table
+  uint16_t flags = 0;       // kSeriesDropped for the cardinality sink
+  uint16_t n_cells = 0;
   FamilyCore* family = nullptr;
-  uint64_t hash = 0;
   std::string label_values;  // values in label-name order, joined by '\xff'
-  double created_s = 0;      // wall-clock creation time (OpenMetrics _created)
-  std::atomic<double> gauge{0};
+  // Gauges: the value. Other types: the wall-clock creation time in seconds
+  // (OpenMetrics _created), written once before the series is published.
+  std::atomic<double> value{0};
   std::atomic<SeriesExtra*> extra{nullptr};
 };
 
