@@ -2,6 +2,8 @@
 // See include/vigil/metrics/internal/family_core.h for the protocol.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -14,7 +16,16 @@ namespace vigil::metrics::internal {
 
 namespace {
 
-Series* const kTombstone = reinterpret_cast<Series*>(uintptr_t{1});
+// Table slots hold a series pointer (x86-64 and AArch64 user pointers fit in
+// 48 bits) tagged with the top 16 bits of its hash, so a probe that meets
+// another series is rejected without touching that series' memory.
+constexpr uint64_t kEmpty = 0;
+constexpr uint64_t kTombstone = 1;
+constexpr uint64_t kPtrMask = (uint64_t{1} << 48) - 1;
+
+inline uint64_t Tag(uint32_t hash) { return static_cast<uint64_t>(hash >> 16) << 48; }
+inline uint64_t MakeSlot(Series* s) { return Tag(s->hash) | reinterpret_cast<uintptr_t>(s); }
+inline Series* SlotSeries(uint64_t slot) { return reinterpret_cast<Series*>(slot & kPtrMask); }
 
 inline uint64_t Mix(uint64_t h, uint64_t w) {
   h ^= w;
@@ -44,13 +55,24 @@ uint32_t HashValues(std::span<const std::string_view> values) {
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
+// Label names and values are short: an inline loop beats a memcmp call.
+inline bool BytesEqual(const char* a, const char* b, size_t n) {
+  if (n > 32) return std::memcmp(a, b, n) == 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 // Compares the '\xff'-joined stored values with `values`. Stored values are
 // valid UTF-8 and so never contain 0xff: the split is unambiguous.
 bool SameValues(const std::string& stored, std::span<const std::string_view> values) {
   size_t pos = 0;
   for (size_t i = 0; i < values.size(); ++i) {
     const std::string_view v = values[i];
-    if (stored.size() - pos < v.size() || stored.compare(pos, v.size(), v) != 0) return false;
+    if (stored.size() - pos < v.size() || !BytesEqual(stored.data() + pos, v.data(), v.size())) {
+      return false;
+    }
     pos += v.size();
     if (i + 1 < values.size()) {
       if (pos >= stored.size() || stored[pos] != '\xff') return false;
@@ -72,10 +94,10 @@ uint32_t CellsFor(MetricType type, size_t n_bounds) {
 }  // namespace
 
 struct FamilyCore::Table {
-  std::vector<Series*> slots;  // power-of-two size; null = empty
+  std::vector<uint64_t> slots;  // power-of-two size; see MakeSlot()
   size_t used = 0;             // live + tombstones
   size_t live = 0;
-  explicit Table(size_t cap) : slots(cap, nullptr) {}
+  explicit Table(size_t cap) : slots(cap, kEmpty) {}
 };
 
 FamilyCore::FamilyCore(Registry* registry, MetricType type, std::string full_name,
@@ -109,12 +131,15 @@ size_t FamilyCore::size() const {
 }
 
 Series* FamilyCore::Find(std::span<const std::string_view> values, uint32_t hash) {
-  const std::vector<Series*>& slots = table_->slots;
+  const std::vector<uint64_t>& slots = table_->slots;
   const size_t mask = slots.size() - 1;
+  const uint64_t tag = Tag(hash);
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
-    Series* s = slots[i];
-    if (s == nullptr) return nullptr;
-    if (s != kTombstone && s->hash == hash && SameValues(s->label_values, values)) return s;
+    const uint64_t slot = slots[i];
+    if (slot == kEmpty) return nullptr;
+    if ((slot & ~kPtrMask) != tag || slot == kTombstone) continue;
+    Series* s = SlotSeries(slot);
+    if (s->hash == hash && SameValues(s->label_values, values)) return s;
   }
 }
 
@@ -199,19 +224,25 @@ Status FamilyCore::ResolvePairs(std::span<const LabelPair> labels,
 }
 
 Series* FamilyCore::LookupPairs(std::span<const LabelPair> labels) {
-  // Left uninitialised: ResolvePairs fills every slot it returns OK for.
-  union Stack {
-    Stack() {}
-    std::string_view v[16];
-  } stack;
-  std::vector<std::string_view> heap;
-  std::span<std::string_view> ordered;
-  if (labels.size() <= 16) {
-    ordered = std::span(stack.v, labels.size());
-  } else {
-    heap.resize(labels.size());
-    ordered = heap;
+  const auto& names = options_.label_names;
+  const size_t n = labels.size();
+  // Fast path: the pairs come in declaration order (the usual call site).
+  if (n == names.size() && n <= 16) {
+    union Values {  // left uninitialised; the loop fills the first n
+      Values() {}
+      std::string_view v[16];
+    } values;
+    size_t i = 0;
+    for (; i < n; ++i) {
+      const std::string_view name = labels[i].name;
+      if (name.size() != names[i].size() || !BytesEqual(name.data(), names[i].data(), name.size())) {
+        break;
+      }
+      values.v[i] = labels[i].value;
+    }
+    if (i == n) return LookupValues(std::span<const std::string_view>(values.v, n));
   }
+  std::vector<std::string_view> ordered(n);
   Status st = ResolvePairs(labels, ordered);
   if (!st.ok()) [[unlikely]] {
     OnRejected("bad_labels");
@@ -240,6 +271,10 @@ Series* FamilyCore::NewSeries(std::span<const std::string_view> values, uint32_t
     if (cell == kNoCell) return nullptr;
   }
   auto* s = new Series();
+  if ((reinterpret_cast<uintptr_t>(s) & ~kPtrMask) != 0) {
+    std::fprintf(stderr, "vigil: heap pointer %p does not fit in 48 bits\n", static_cast<void*>(s));
+    std::abort();  // a programmer/platform error, not user input
+  }
   s->cell = cell;
   s->n_cells = static_cast<uint16_t>(cells_per_series_);
   s->family = this;
@@ -321,15 +356,16 @@ Result<Series*> FamilyCore::FindOrCreate(std::span<const std::string_view> value
     } else {
       WriterEnter();
       Table* t = table_.get();
-      if ((t->used + 1) * 4 > t->slots.size() * 3) {
-        // Linear probing stays short up to 3/4 full; grow only if live entries
-        // (not tombstones) fill more than half.
+      if ((t->used + 1) * 5 > t->slots.size() * 4) {
+        // Linear probing with a full-hash check stays short up to 4/5 full
+        // (about 3 probes for a hit); grow only if live entries, not
+        // tombstones, fill more than half.
         auto bigger = std::make_unique<Table>(t->slots.size() * (t->live * 2 > t->slots.size() ? 2 : 1));
-        for (Series* old : t->slots) {
-          if (old == nullptr || old == kTombstone) continue;
+        for (uint64_t old : t->slots) {
+          if (old == kEmpty || old == kTombstone) continue;
           const size_t mask = bigger->slots.size() - 1;
-          size_t i = old->hash & mask;
-          while (bigger->slots[i] != nullptr) i = (i + 1) & mask;
+          size_t i = SlotSeries(old)->hash & mask;
+          while (bigger->slots[i] != kEmpty) i = (i + 1) & mask;
           bigger->slots[i] = old;
           ++bigger->used;
           ++bigger->live;
@@ -339,9 +375,9 @@ Result<Series*> FamilyCore::FindOrCreate(std::span<const std::string_view> value
       }
       const size_t mask = t->slots.size() - 1;
       size_t i = hash & mask;
-      while (t->slots[i] != nullptr && t->slots[i] != kTombstone) i = (i + 1) & mask;
-      if (t->slots[i] == nullptr) ++t->used;
-      t->slots[i] = s;
+      while (t->slots[i] != kEmpty && t->slots[i] != kTombstone) i = (i + 1) & mask;
+      if (t->slots[i] == kEmpty) ++t->used;
+      t->slots[i] = MakeSlot(s);
       ++t->live;
       WriterExit();
       order_.push_back(s);
@@ -371,11 +407,11 @@ bool FamilyCore::RemoveValues(std::span<const std::string_view> values) {
     std::lock_guard<std::mutex> lock(mu_);
     victim = Find(values, hash);
     if (victim == nullptr) return false;
-    WriterEnter();
+    WriterEnter();  // the victim is in the table: the probe below finds it
     auto& slots = table_->slots;
     const size_t mask = slots.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      if (slots[i] == victim) {
+      if (slots[i] != kEmpty && slots[i] != kTombstone && SlotSeries(slots[i]) == victim) {
         slots[i] = kTombstone;
         --table_->live;
         break;
@@ -395,7 +431,8 @@ void FamilyCore::Clear() {
     WriterEnter();
     table_ = std::make_unique<Table>(16);
     WriterExit();
-    victims.swap(order_);
+    victims.assign(order_.begin(), order_.end());
+    order_.clear();
   }
   for (Series* s : victims) Unref(s);
 }

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -104,7 +105,8 @@ class FamilyCore {
   std::atomic<uint32_t> writer_{0};
   std::unique_ptr<Table> table_;
   mutable std::mutex mu_;
-  std::vector<Series*> order_;  // guarded by mu_; creation order
+  // Guarded by mu_; creation order. A deque: no doubling slack per series.
+  std::deque<Series*> order_;
   Series* sink_ = nullptr;      // guarded by mu_; the cardinality sink
   bool drop_reported_ = false;  // guarded by mu_
   std::atomic<bool> bad_labels_reported_{false};
