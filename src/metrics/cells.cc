@@ -161,14 +161,17 @@ void FreeCells(uint32_t index, uint32_t n) {
   a.free_cells[n].push_back(index);
 }
 
-double SumDouble(uint32_t index) {
+double SumCounter(uint32_t index) {
+  uint64_t ones = 0;
   double sum = 0;
   for (ThreadSlab* s = FirstSlab(); s != nullptr; s = s->next) {
     Cell* chunk = s->chunks[index >> kChunkShift].load(std::memory_order_acquire);
     if (chunk == nullptr) continue;
-    sum += std::bit_cast<double>(chunk[index & kChunkMask].load(std::memory_order_relaxed));
+    Cell* c = chunk + (index & kChunkMask);
+    ones += c[0].load(std::memory_order_relaxed);
+    sum += std::bit_cast<double>(c[1].load(std::memory_order_relaxed));
   }
-  return sum;
+  return static_cast<double>(ones) + sum;
 }
 
 void SumRecord(uint32_t index, uint32_t n_counts, uint64_t* counts, double* sum) {

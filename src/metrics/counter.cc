@@ -7,7 +7,7 @@
 
 namespace vigil::metrics {
 
-Counter::Counter() : s_(internal::DetachedSeries(1)), cell_(s_.get()->cell) {
+Counter::Counter() : s_(internal::DetachedSeries(2)), cell_(s_.get()->cell) {
   internal::Ref(s_.get());
 }
 
@@ -16,7 +16,7 @@ void Counter::SlowInc(double v) {
   if (std::isnan(v)) return internal::RecordRejectedUpdate(s_.get(), "nan_increment");
   if (v < 0) return internal::RecordRejectedUpdate(s_.get(), "negative_increment");
   if (std::isinf(v)) return internal::RecordRejectedUpdate(s_.get(), "infinite_increment");
-  internal::AddDouble(internal::CellAt(cell_), v);
+  internal::AddDouble(internal::CellAt(cell_) + 1, v);
 }
 
 Status Counter::TryInc(double v) {
@@ -40,7 +40,7 @@ void Counter::IncWithExemplar(double v, const ExemplarLabels& labels) {
   extra->exemplars[0] = Exemplar{labels, v, internal::WallSeconds()};
 }
 
-double Counter::Value() const { return internal::SumDouble(cell_); }
+double Counter::Value() const { return internal::SumCounter(cell_); }
 
 Gauge::Gauge() : s_(internal::DetachedSeries(0)) { internal::Ref(s_.get()); }
 

@@ -84,7 +84,7 @@ bool SameValues(const std::string& stored, std::span<const std::string_view> val
 
 uint32_t CellsFor(MetricType type, size_t n_bounds) {
   switch (type) {
-    case MetricType::kCounter: return 1;
+    case MetricType::kCounter: return 2;  // [integer increments][fractional]
     case MetricType::kHistogram: return static_cast<uint32_t>(2 + n_bounds + 1);
     case MetricType::kSummary: return 3;  // [seq][sum][count]
     default: return 0;
@@ -485,7 +485,7 @@ void FamilyCore::Collect(MetricSink& sink, std::span<const LabelPair> extra_labe
     }
     switch (type_) {
       case MetricType::kCounter:
-        p.value = SumDouble(s->cell);
+        p.value = SumCounter(s->cell);
         p.exemplars = exemplar_ptrs;
         break;
       case MetricType::kGauge:

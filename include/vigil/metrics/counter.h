@@ -40,11 +40,11 @@ class Counter {
 
   void Inc() {
     if (s_.get()->flags != 0) [[unlikely]] return internal::RecordDroppedUpdate(s_.get());
-    internal::AddDouble(internal::CellAt(cell_), 1.0);
+    internal::AddOne(internal::CellAt(cell_));
   }
   void Inc(double v) {
     if (!(v >= 0) || v == kInf || s_.get()->flags != 0) [[unlikely]] return SlowInc(v);
-    internal::AddDouble(internal::CellAt(cell_), v);
+    internal::AddDouble(internal::CellAt(cell_) + 1, v);
   }
   // Inc(v) that reports a refused increment.
   Status TryInc(double v);

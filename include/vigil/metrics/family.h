@@ -5,9 +5,11 @@
 //   Counter c = f->WithLabelValues({"owlv2", "person"});   // positional
 //   Counter d = f->With({{"class", "car"}, {"model", "owlv2"}});  // by name
 //
-// Looking a series up is lock-free for readers (a per-thread big-reader lock;
-// no shared cache line is written) and allocation-free when the series
-// exists; keep the returned handle where you can, it is cheaper still.
+// Looking a series up takes no lock and allocates nothing when the series
+// exists (a per-thread big-reader lock); the only shared write is the
+// handle's reference count on the series (two atomic adds, about 12 ns of a
+// ~35 ns two-label lookup). Keep the returned handle where you can: updates
+// through a kept handle write no shared cache line at all.
 //
 // Cardinality guard: a family holds at most MetricOptions::max_series label
 // sets (default 10,000). Past that, lookups of new label sets return a handle

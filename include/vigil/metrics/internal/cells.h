@@ -92,8 +92,10 @@ uint32_t AllocateCells(uint32_t n);
 // Returns cells to the arena. See the invariant above.
 void FreeCells(uint32_t index, uint32_t n);
 
-// Sum of a double-valued cell over all slabs.
-double SumDouble(uint32_t index);
+// A counter's value: cells [index] (integer increments) and [index+1]
+// (fractional increments) summed over all slabs. Inc() adds to the integer
+// cell, whose load-add-store chain is shorter than a floating-point add.
+double SumCounter(uint32_t index);
 
 // Reads a seqlock-protected record [seq][sum][counts...] of `n_counts`
 // counts from every slab and adds them to `counts` and `*sum`.
