@@ -170,7 +170,8 @@ Series* FamilyCore::LookupValues(std::span<const std::string_view> values) {
     return d;
   }
   const uint32_t hash = HashValues(values);
-  ThreadSlab* slab = CurrentSlab();
+  ThreadSlab* slab = tls_slab;
+  if (slab == nullptr) [[unlikely]] slab = CurrentSlab();
   slab->reading.store(1, std::memory_order_relaxed);
   ReaderFence();
   if (writer_.load(std::memory_order_acquire) == 0) [[likely]] {
@@ -242,7 +243,11 @@ Series* FamilyCore::LookupPairs(std::span<const LabelPair> labels) {
     }
     if (i == n) return LookupValues(std::span<const std::string_view>(values.v, n));
   }
-  std::vector<std::string_view> ordered(n);
+  return LookupPairsSlow(labels);
+}
+
+Series* FamilyCore::LookupPairsSlow(std::span<const LabelPair> labels) {
+  std::vector<std::string_view> ordered(labels.size());
   Status st = ResolvePairs(labels, ordered);
   if (!st.ok()) [[unlikely]] {
     OnRejected("bad_labels");

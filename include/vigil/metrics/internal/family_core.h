@@ -74,6 +74,7 @@ class FamilyCore {
  protected:
   Series* LookupValues(std::span<const std::string_view> values);
   Series* LookupPairs(std::span<const LabelPair> labels);
+  [[gnu::noinline]] Series* LookupPairsSlow(std::span<const LabelPair> labels);
   Result<Series*> CheckedLookup(std::span<const LabelPair> labels);
   bool RemoveValues(std::span<const std::string_view> values);
 
