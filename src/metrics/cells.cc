@@ -161,6 +161,16 @@ void FreeCells(uint32_t index, uint32_t n) {
   a.free_cells[n].push_back(index);
 }
 
+int64_t FoldCell(uint32_t index) {
+  uint64_t sum = 0;  // wrapping: one thread's -1 cancels another's +1
+  for (ThreadSlab* s = FirstSlab(); s != nullptr; s = s->next) {
+    Cell* chunk = s->chunks[index >> kChunkShift].load(std::memory_order_acquire);
+    if (chunk == nullptr) continue;
+    sum += chunk[index & kChunkMask].exchange(0, std::memory_order_relaxed);
+  }
+  return static_cast<int64_t>(sum);
+}
+
 double SumCounter(uint32_t index) {
   uint64_t ones = 0;
   double sum = 0;

@@ -47,8 +47,19 @@ uint32_t HashValues(std::span<const std::string_view> values) {
       p += 8;
       n -= 8;
     }
+    // The last 0-7 bytes without a loop (wyhash's small reads): two
+    // overlapping 4-byte loads, or first/middle/last byte.
     uint64_t tail = static_cast<uint64_t>(v.size()) << 56;
-    for (size_t i = 0; i < n; ++i) tail |= static_cast<uint64_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      tail ^= (static_cast<uint64_t>(hi) << 24) ^ lo;
+    } else if (n > 0) {
+      tail ^= (static_cast<uint64_t>(static_cast<uint8_t>(p[0])) << 16) |
+              (static_cast<uint64_t>(static_cast<uint8_t>(p[n >> 1])) << 8) |
+              static_cast<uint8_t>(p[n - 1]);
+    }
     h = Mix(h, tail);
   }
   h *= 0xff51afd7ed558ccdull;
@@ -98,6 +109,32 @@ struct FamilyCore::Table {
   size_t used = 0;             // live + tombstones
   size_t live = 0;
   explicit Table(size_t cap) : slots(cap, kEmpty) {}
+
+  // Robin Hood insertion: an entry that is closer to its home slot gives its
+  // place to the one being inserted, which keeps every chain short even for
+  // entries inserted into a nearly full table. Entries only move further
+  // along their own probe chain, so Find() (which stops at an empty slot)
+  // still reaches every one of them.
+  void Insert(uint64_t entry) {
+    const size_t mask = slots.size() - 1;
+    size_t i = SlotSeries(entry)->hash & mask;
+    size_t dist = 0;
+    for (;; i = (i + 1) & mask, ++dist) {
+      const uint64_t e = slots[i];
+      if (e == kEmpty || e == kTombstone) {
+        if (e == kEmpty) ++used;
+        slots[i] = entry;
+        ++live;
+        return;
+      }
+      const size_t e_dist = (i - (SlotSeries(e)->hash & mask)) & mask;
+      if (e_dist < dist) {
+        slots[i] = entry;
+        entry = e;
+        dist = e_dist;
+      }
+    }
+  }
 };
 
 FamilyCore::FamilyCore(Registry* registry, MetricType type, std::string full_name,
@@ -120,9 +157,43 @@ FamilyCore::FamilyCore(Registry* registry, MetricType type, std::string full_nam
 
 FamilyCore::~FamilyCore() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (Series* s : order_) Unref(s);
+  std::vector<Series*> all(order_.begin(), order_.end());
   order_.clear();
+  DetachLocked(all);
   if (sink_ != nullptr) Unref(sink_);
+}
+
+void FamilyCore::DetachLocked(const std::vector<Series*>& victims) {
+  if (victims.empty()) return;
+  for (Series* s : victims) s->detached.store(1, std::memory_order_relaxed);
+  WriterEnter();  // grace period: every Ref/Unref that missed the flag is done
+  auto& slots = table_->slots;
+  const size_t mask = slots.size() - 1;
+  for (Series* s : victims) {
+    for (size_t i = s->hash & mask;; i = (i + 1) & mask) {
+      if (slots[i] == kEmpty) break;
+      if (slots[i] != kTombstone && SlotSeries(slots[i]) == s) {
+        slots[i] = kTombstone;
+        --table_->live;
+        break;
+      }
+    }
+  }
+  WriterExit();
+  for (Series* s : victims) {
+    const int64_t handles = FoldCell(s->cell + s->n_cells);
+    s->refs.fetch_add(static_cast<int32_t>(handles), std::memory_order_relaxed);
+    Unref(s);  // the table's reference
+  }
+}
+
+void FamilyCore::FreeSeries(Series* s) {
+  FreeCells(s->cell, s->n_cells + 1u);
+  delete s->extra.exchange(nullptr, std::memory_order_acq_rel);
+  s->label_values.clear();
+  s->label_values.shrink_to_fit();
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  pool_free_.push_back(s);
 }
 
 size_t FamilyCore::size() const {
@@ -177,7 +248,7 @@ Series* FamilyCore::LookupValues(std::span<const std::string_view> values) {
   if (writer_.load(std::memory_order_acquire) == 0) [[likely]] {
     Series* s = Find(values, hash);
     if (s != nullptr) {
-      Ref(s);
+      RefInCriticalSection(s);
       slab->reading.store(0, std::memory_order_release);
       return s;
     }
@@ -270,12 +341,25 @@ Result<Series*> FamilyCore::CheckedLookup(std::span<const LabelPair> labels) {
 }
 
 Series* FamilyCore::NewSeries(std::span<const std::string_view> values, uint32_t hash) {
-  uint32_t cell = kNoCell;
-  if (cells_per_series_ > 0) {
-    cell = AllocateCells(cells_per_series_);
-    if (cell == kNoCell) return nullptr;
+  // Value cells plus the reference cell (see series.h).
+  const uint32_t cell = AllocateCells(cells_per_series_ + 1);
+  if (cell == kNoCell) return nullptr;
+  Series* s;
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    if (pool_free_.empty()) {
+      pool_blocks_.push_back(std::make_unique<Series[]>(kPoolBlock));
+      Series* block = pool_blocks_.back().get();
+      for (size_t i = kPoolBlock; i > 0; --i) pool_free_.push_back(&block[i - 1]);
+    }
+    s = pool_free_.back();
+    pool_free_.pop_back();
   }
-  auto* s = new Series();
+  s->refs.store(1, std::memory_order_relaxed);
+  s->detached.store(0, std::memory_order_relaxed);
+  s->flags = 0;
+  s->value.store(0, std::memory_order_relaxed);
+  s->extra.store(nullptr, std::memory_order_relaxed);
   if ((reinterpret_cast<uintptr_t>(s) & ~kPtrMask) != 0) {
     std::fprintf(stderr, "vigil: heap pointer %p does not fit in 48 bits\n", static_cast<void*>(s));
     std::abort();  // a programmer/platform error, not user input
@@ -305,6 +389,7 @@ Series* FamilyCore::Sink() {
   if (sink_ == nullptr) {
     sink_ = new Series();
     sink_->flags = kSeriesDropped;
+    sink_->detached.store(1, std::memory_order_relaxed);  // never in the table
     sink_->family = this;
     if (cells_per_series_ > 0) {
       // Scratch cells shared by all sink handles of every family.
@@ -367,23 +452,12 @@ Result<Series*> FamilyCore::FindOrCreate(std::span<const std::string_view> value
         // tombstones, fill more than half.
         auto bigger = std::make_unique<Table>(t->slots.size() * (t->live * 2 > t->slots.size() ? 2 : 1));
         for (uint64_t old : t->slots) {
-          if (old == kEmpty || old == kTombstone) continue;
-          const size_t mask = bigger->slots.size() - 1;
-          size_t i = SlotSeries(old)->hash & mask;
-          while (bigger->slots[i] != kEmpty) i = (i + 1) & mask;
-          bigger->slots[i] = old;
-          ++bigger->used;
-          ++bigger->live;
+          if (old != kEmpty && old != kTombstone) bigger->Insert(old);
         }
         table_ = std::move(bigger);
         t = table_.get();
       }
-      const size_t mask = t->slots.size() - 1;
-      size_t i = hash & mask;
-      while (t->slots[i] != kEmpty && t->slots[i] != kTombstone) i = (i + 1) & mask;
-      if (t->slots[i] == kEmpty) ++t->used;
-      t->slots[i] = MakeSlot(s);
-      ++t->live;
+      t->Insert(MakeSlot(s));
       WriterExit();
       order_.push_back(s);
       Ref(s);  // the caller's reference; the table keeps the first
@@ -407,39 +481,22 @@ Result<Series*> FamilyCore::FindOrCreate(std::span<const std::string_view> value
 bool FamilyCore::RemoveValues(std::span<const std::string_view> values) {
   if (values.size() != options_.label_names.size()) return false;
   const uint32_t hash = HashValues(values);
-  Series* victim = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    victim = Find(values, hash);
-    if (victim == nullptr) return false;
-    WriterEnter();  // the victim is in the table: the probe below finds it
-    auto& slots = table_->slots;
-    const size_t mask = slots.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
-      if (slots[i] != kEmpty && slots[i] != kTombstone && SlotSeries(slots[i]) == victim) {
-        slots[i] = kTombstone;
-        --table_->live;
-        break;
-      }
-    }
-    WriterExit();
-    order_.erase(std::find(order_.begin(), order_.end(), victim));
-  }
-  Unref(victim);
+  std::lock_guard<std::mutex> lock(mu_);
+  Series* victim = Find(values, hash);
+  if (victim == nullptr) return false;
+  order_.erase(std::find(order_.begin(), order_.end(), victim));
+  DetachLocked({victim});
   return true;
 }
 
 void FamilyCore::Clear() {
-  std::vector<Series*> victims;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    WriterEnter();
-    table_ = std::make_unique<Table>(16);
-    WriterExit();
-    victims.assign(order_.begin(), order_.end());
-    order_.clear();
-  }
-  for (Series* s : victims) Unref(s);
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Series*> all(order_.begin(), order_.end());
+  order_.clear();
+  DetachLocked(all);
+  WriterEnter();
+  table_ = std::make_unique<Table>(16);  // drop the tombstones
+  WriterExit();
 }
 
 void FamilyCore::OnDroppedUpdate() { registry_->CountDropped(name_); }

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "metrics/test_util.h"
@@ -154,6 +156,59 @@ TEST(FamilyTest, SimilarValuesAreDistinct) {
   EXPECT_EQ(f->size(), 3u);
   EXPECT_EQ(f->WithLabelValues({"a", "b"}).Value(), 2);
   EXPECT_EQ(f->WithLabelValues({"", "ab"}).Value(), 3);
+}
+
+}  // namespace
+}  // namespace vigil::metrics
+
+namespace vigil::metrics {
+namespace {
+
+TEST(FamilyHandleTest, HandlesFromManyThreadsOutliveRemove) {
+  Registry r;
+  auto* f = r.MustAddCounter({.name = "c_total", .help = "C.", .label_names = {"k"}});
+  std::vector<Counter> kept(6);
+  {
+    std::vector<std::thread> threads;
+    // Handles taken on one set of threads...
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([&, t] {
+        kept[t] = f->WithLabelValues({"a"});
+        kept[t + 3] = kept[t];  // a copy made on this thread
+        kept[t].Inc();
+      });
+    }
+    for (auto& th : threads) th.join();
+  }
+  EXPECT_TRUE(f->Remove({"a"}));
+  // ...still work after removal, and are dropped on yet other threads.
+  for (Counter& c : kept) c.Inc();
+  EXPECT_EQ(kept[0].Value(), 9);
+  std::thread([&] { kept.resize(3); }).join();
+  EXPECT_EQ(kept[1].Value(), 9);
+  kept.clear();
+  // The series is gone for good; a new one starts from zero in reused cells.
+  for (int i = 0; i < 20; ++i) {
+    Counter c = f->WithLabelValues({"b" + std::to_string(i)});
+    EXPECT_EQ(c.Value(), 0);
+    c.Inc();
+    f->Remove({"b" + std::to_string(i)});
+  }
+}
+
+TEST(FamilyHandleTest, ClearAndRegistryTeardownWithLiveLookups) {
+  Registry r;
+  auto* f = r.MustAddGauge({.name = "g", .help = "G.", .label_names = {"k"}});
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    int i = 0;
+    while (!stop.load()) f->WithLabelValues({std::to_string(i++ % 20)}).Set(i);
+  });
+  for (int i = 0; i < 200; ++i) f->Clear();
+  stop = true;
+  reader.join();
+  f->Clear();
+  EXPECT_EQ(f->size(), 0u);
 }
 
 }  // namespace

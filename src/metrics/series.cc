@@ -8,10 +8,12 @@
 
 namespace vigil::metrics::internal {
 
-void Unref(Series* s) {
+void UnrefDetached(Series* s) {
   if (s->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  // Sinks and detached series borrow scratch cells they do not own.
-  if (s->flags == 0 && s->family != nullptr) FreeCells(s->cell, s->n_cells);
+  if (s->flags == 0 && s->family != nullptr) {
+    s->family->FreeSeries(s);  // pooled: returns cells and memory to the family
+    return;
+  }
   delete s->extra.load(std::memory_order_acquire);
   delete s;
 }
@@ -25,6 +27,7 @@ Series* DetachedSeries(uint32_t n_cells) {
   if (s == nullptr) {
     s = new Series();
     s->refs.store(1 << 30, std::memory_order_relaxed);
+    s->detached.store(1, std::memory_order_relaxed);
     s->n_cells = static_cast<uint16_t>(n_cells);
     s->cell = n_cells > 0 ? AllocateCells(n_cells) : kNoCell;
     if (n_cells > 0 && s->cell == kNoCell) {

@@ -101,6 +101,10 @@ double SumCounter(uint32_t index);
 // counts from every slab and adds them to `counts` and `*sum`.
 void SumRecord(uint32_t index, uint32_t n_counts, uint64_t* counts, double* sum);
 
+// Sums cell `index` over all slabs as a signed 64-bit count and zeroes it.
+// REQUIRES: no thread can be writing the cell (after a grace period).
+int64_t FoldCell(uint32_t index);
+
 // Number of slabs ever created (for tests and memory accounting).
 uint32_t SlabCount();
 

@@ -67,6 +67,9 @@ class FamilyCore {
   // are appended to every series.
   void Collect(MetricSink& sink, std::span<const LabelPair> extra_labels) const;
 
+  // Returns a detached series' cells and memory to this family's pool.
+  void FreeSeries(Series* s);
+
   // Cardinality-guard and validation bookkeeping (see family.h).
   void OnDroppedUpdate();
   void OnRejected(const char* reason);
@@ -87,6 +90,10 @@ class FamilyCore {
   Result<Series*> FindOrCreate(std::span<const std::string_view> values, bool checked);
   Series* NewSeries(std::span<const std::string_view> values, uint32_t hash);
   Series* Sink();
+  // Marks `victims` detached, removes them from the table, waits out the
+  // readers, folds their reference cells into refs and drops the table's
+  // references. REQUIRES: mu_ held.
+  void DetachLocked(const std::vector<Series*>& victims);
   void WriterEnter();
   void WriterExit();
   Status ResolvePairs(std::span<const LabelPair> labels,
@@ -110,6 +117,12 @@ class FamilyCore {
   std::deque<Series*> order_;
   Series* sink_ = nullptr;      // guarded by mu_; the cardinality sink
   bool drop_reported_ = false;  // guarded by mu_
+  // Series memory: blocks of kPoolBlock, handed out and taken back under
+  // pool_mu_ (FreeSeries runs on whichever thread drops the last handle).
+  static constexpr size_t kPoolBlock = 64;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<Series[]>> pool_blocks_;  // guarded by pool_mu_
+  std::vector<Series*> pool_free_;                      // guarded by pool_mu_
   std::atomic<bool> bad_labels_reported_{false};
 };
 

@@ -1,13 +1,20 @@
 // The object behind a metric handle: one labelled series of a family.
 //
-// A Series is reference-counted: its Family holds one reference while the
-// series is registered, and every handle (Counter, Gauge, ...) holds one. The
-// last Unref() returns the series' cells to the arena and deletes it, so a
-// handle stays usable (detached) after Family::Remove(). Handles must not
-// outlive their Registry.
+// Reference counting, in two modes:
+//  - Resident (in its family's table): the table keeps the series alive and
+//    handles count themselves in a per-thread *reference cell* (the arena
+//    cell after the series' value cells): a handle copy or drop is a plain
+//    load-add-store in the calling thread's slab, no atomic read-modify-write.
+//    Ref/Unref run inside the same big-reader critical section lookups use.
+//  - Detached (removed, or never in a table): `detached` is set, the family
+//    waits out a grace period (no thread is inside a critical section that
+//    saw it unset), folds the reference cells into `refs`, and from then on
+//    handles use `refs` atomically; the last Unref frees the series.
+// So a handle stays usable after Family::Remove(). Handles must not outlive
+// their Registry.
 //
-// Thread safety: thread-safe (refs, gauge and extra are atomics; the other
-// fields are constant after the series is published).
+// Thread safety: thread-safe (refs, detached, value and extra are atomics;
+// the other fields are constant while the series is published).
 #pragma once
 
 #include <atomic>
@@ -21,14 +28,15 @@ namespace vigil::metrics::internal {
 class FamilyCore;
 struct SeriesExtra;  // exemplars and summary windows; see family.cc
 
-// 72 bytes: the per-series memory of a counter is this, one arena cell, and
-// its share of the family's lookup table and order vector.
+// 72 bytes (allocated from the family's pool, so exactly that): the memory of
+// a counter is this, its arena cells, and its share of the family's table.
 struct Series {
-  std::atomic<int32_t> refs{1};
-  uint32_t cell = kNoCell;  // first arena cell, or kNoCell (gauges)
-  uint32_t hash = 0;        // of the label values, for the family table
-  uint16_t flags = 0;       // kSeriesDropped for the cardinality sink
-  uint16_t n_cells = 0;
+  std::atomic<int32_t> refs{1};  // the table's reference (+ handles once detached)
+  uint32_t cell = kNoCell;       // first arena cell
+  uint32_t hash = 0;             // of the label values, for the family table
+  uint8_t flags = 0;             // kSeriesDropped for the cardinality sink
+  std::atomic<uint8_t> detached{0};
+  uint16_t n_cells = 0;          // value cells; the reference cell follows them
   FamilyCore* family = nullptr;
   std::string label_values;  // values in label-name order, joined by '\xff'
   // Gauges: the value. Other types: the wall-clock creation time in seconds
@@ -37,11 +45,51 @@ struct Series {
   std::atomic<SeriesExtra*> extra{nullptr};
 };
 
-inline constexpr uint32_t kSeriesDropped = 1;
+inline constexpr uint8_t kSeriesDropped = 1;
 
-inline void Ref(Series* s) { s->refs.fetch_add(1, std::memory_order_relaxed); }
-// Frees the series on the last reference.
-void Unref(Series* s);
+// Ref() for callers already inside a big-reader critical section.
+inline void RefInCriticalSection(Series* s) {
+  if (s->detached.load(std::memory_order_acquire) == 0) {
+    AddOne(CellAt(s->cell + s->n_cells));
+  } else {
+    s->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+// Takes a reference. REQUIRES: the caller holds a reference.
+inline void Ref(Series* s) {
+  if (s->detached.load(std::memory_order_relaxed) != 0) {
+    s->refs.fetch_add(1, std::memory_order_relaxed);  // detached for good
+    return;
+  }
+  ThreadSlab* slab = tls_slab;
+  if (slab == nullptr) [[unlikely]] slab = CurrentSlab();
+  slab->reading.store(1, std::memory_order_relaxed);
+  ReaderFence();
+  RefInCriticalSection(s);
+  slab->reading.store(0, std::memory_order_release);
+}
+
+// The detached half of Unref: frees the series on the last reference.
+void UnrefDetached(Series* s);
+
+// Drops a reference; frees a detached series on the last one.
+inline void Unref(Series* s) {
+  if (s->detached.load(std::memory_order_relaxed) == 0) {
+    ThreadSlab* slab = tls_slab;
+    if (slab == nullptr) [[unlikely]] slab = CurrentSlab();
+    slab->reading.store(1, std::memory_order_relaxed);
+    ReaderFence();
+    if (s->detached.load(std::memory_order_acquire) == 0) [[likely]] {
+      Cell* c = CellAt(s->cell + s->n_cells);
+      c->store(c->load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+      slab->reading.store(0, std::memory_order_release);
+      return;
+    }
+    slab->reading.store(0, std::memory_order_release);
+  }
+  UnrefDetached(s);
+}
 
 // Records an update that went to the cardinality sink (counted in
 // vigil_dropped_series_total{family}).
