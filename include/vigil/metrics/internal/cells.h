@@ -4,8 +4,10 @@
 //
 // Design (RocksDB's per-core statistics and the kernel's percpu counters,
 // applied across series):
-//  - A series owns a contiguous range of "cell indices" (1 for a counter,
-//    2 + buckets for a histogram), handed out by AllocateCells().
+//  - A series owns a contiguous range of "cell indices" (a counter: integer
+//    and fractional increments; a histogram: sequence, sum and buckets; then
+//    one reference cell for its handles, see series.h), handed out by
+//    AllocateCells().
 //  - Every thread that writes a metric owns one ThreadSlab: a directory of
 //    8 KiB chunks, lazily allocated, in which cell i lives at
 //    chunks[i >> kChunkShift][i & kChunkMask]. The value of cell i is the sum
