@@ -499,7 +499,10 @@ void FamilyCore::Clear() {
   WriterExit();
 }
 
-void FamilyCore::OnDroppedUpdate() { registry_->CountDropped(name_); }
+void FamilyCore::OnDroppedUpdate() {
+  std::call_once(dropped_once_, [this] { dropped_counter_ = registry_->DroppedCounter(name_); });
+  dropped_counter_.Inc();
+}
 
 void FamilyCore::OnRejected(const char* reason) { registry_->CountRejected(name_, reason); }
 

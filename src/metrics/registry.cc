@@ -420,8 +420,8 @@ Family<Counter>* Registry::SelfCounter(bool dropped) {
   return slot;
 }
 
-void Registry::CountDropped(const std::string& family) {
-  SelfCounter(true)->WithLabelValues({family}).Inc();
+Counter Registry::DroppedCounter(const std::string& family) {
+  return SelfCounter(true)->WithLabelValues({family});
 }
 
 void Registry::CountRejected(const std::string& family, const char* reason) {

@@ -95,7 +95,7 @@ class Registry {
   void Report(std::string_view message) const;
 
   // Internal: self-metric bookkeeping used by families.
-  void CountDropped(const std::string& family);
+  Counter DroppedCounter(const std::string& family);
   void CountRejected(const std::string& family, const char* reason);
 
  private:

@@ -124,6 +124,10 @@ class FamilyCore {
   std::vector<std::unique_ptr<Series[]>> pool_blocks_;  // guarded by pool_mu_
   std::vector<Series*> pool_free_;                      // guarded by pool_mu_
   std::atomic<bool> bad_labels_reported_{false};
+  // vigil_dropped_series_total{family=name_}, resolved once on the first drop
+  // so that dropped updates do not look it up again.
+  std::once_flag dropped_once_;
+  Counter dropped_counter_;  // written once under dropped_once_
 };
 
 }  // namespace internal
