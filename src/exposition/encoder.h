@@ -10,6 +10,7 @@
 // Thread safety: the functions are thread-safe (they only read the registry).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 

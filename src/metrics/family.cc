@@ -228,17 +228,21 @@ void FamilyCore::WriterEnter() {
 
 void FamilyCore::WriterExit() { writer_.store(0, std::memory_order_release); }
 
+Series* FamilyCore::RejectLabels(std::string_view why) {
+  OnRejected("bad_labels");
+  if (!bad_labels_reported_.exchange(true)) {
+    registry_->Report("vigil: " + std::string(why) + "; updates through this handle are dropped");
+  }
+  Series* d = DetachedSeries(cells_per_series_);
+  Ref(d);
+  return d;
+}
+
 Series* FamilyCore::LookupValues(std::span<const std::string_view> values) {
   if (values.size() != options_.label_names.size()) [[unlikely]] {
-    OnRejected("bad_labels");
-    if (!bad_labels_reported_.exchange(true)) {
-      registry_->Report("vigil: metric " + name_ + " expects " +
+    return RejectLabels("metric " + name_ + " expects " +
                         std::to_string(options_.label_names.size()) + " label values, got " +
-                        std::to_string(values.size()) + "; updates through this handle are dropped");
-    }
-    Series* d = DetachedSeries(cells_per_series_);
-    Ref(d);
-    return d;
+                        std::to_string(values.size()));
   }
   const uint32_t hash = HashValues(values);
   ThreadSlab* slab = tls_slab;
@@ -320,16 +324,7 @@ Series* FamilyCore::LookupPairs(std::span<const LabelPair> labels) {
 Series* FamilyCore::LookupPairsSlow(std::span<const LabelPair> labels) {
   std::vector<std::string_view> ordered(labels.size());
   Status st = ResolvePairs(labels, ordered);
-  if (!st.ok()) [[unlikely]] {
-    OnRejected("bad_labels");
-    if (!bad_labels_reported_.exchange(true)) {
-      registry_->Report("vigil: " + std::string(st.message()) +
-                        "; updates through this handle are dropped");
-    }
-    Series* d = DetachedSeries(cells_per_series_);
-    Ref(d);
-    return d;
-  }
+  if (!st.ok()) [[unlikely]] return RejectLabels(st.message());
   return LookupValues(ordered);
 }
 
@@ -465,16 +460,7 @@ Result<Series*> FamilyCore::FindOrCreate(std::span<const std::string_view> value
     }
   }
   if (!report.empty()) registry_->Report(report);
-  if (result == nullptr) {
-    // Invalid label values: count, report once, hand out a detached handle.
-    OnRejected("bad_labels");
-    if (!bad_labels_reported_.exchange(true)) {
-      registry_->Report("vigil: " + std::string(error.message()) +
-                        "; updates through this handle are dropped");
-    }
-    result = DetachedSeries(cells_per_series_);
-    Ref(result);
-  }
+  if (result == nullptr) result = RejectLabels(error.message());  // invalid label values
   return result;
 }
 

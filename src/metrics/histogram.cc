@@ -72,29 +72,30 @@ void Histogram::ObserveWithExemplar(double v, const ExemplarLabels& labels) {
   extra->exemplars[b] = Exemplar{labels, v, internal::WallSeconds()};
 }
 
-std::vector<uint64_t> Histogram::CumulativeCounts() const {
+std::vector<uint64_t> Histogram::Read(double* sum) const {
   std::vector<uint64_t> counts(n_bounds_ + 1, 0);
-  double sum = 0;
-  internal::SumRecord(cell_, n_bounds_ + 1, counts.data(), &sum);
+  internal::SumRecord(cell_, n_bounds_ + 1, counts.data(), sum);
   for (size_t i = 1; i < counts.size(); ++i) counts[i] += counts[i - 1];
   return counts;
+}
+
+std::vector<uint64_t> Histogram::CumulativeCounts() const {
+  double sum = 0;
+  return Read(&sum);
 }
 
 uint64_t Histogram::Count() const { return CumulativeCounts().back(); }
 
 double Histogram::Sum() const {
-  std::vector<uint64_t> counts(n_bounds_ + 1, 0);
   double sum = 0;
-  internal::SumRecord(cell_, n_bounds_ + 1, counts.data(), &sum);
+  (void)Read(&sum);
   return sum;
 }
 
 double Histogram::Average() const {
-  std::vector<uint64_t> counts(n_bounds_ + 1, 0);
   double sum = 0;
-  internal::SumRecord(cell_, n_bounds_ + 1, counts.data(), &sum);
-  uint64_t n = 0;
-  for (uint64_t c : counts) n += c;
+  const std::vector<uint64_t> cumulative = Read(&sum);
+  const uint64_t n = cumulative.back();
   return n == 0 ? std::numeric_limits<double>::quiet_NaN() : sum / static_cast<double>(n);
 }
 

@@ -208,13 +208,17 @@ void Registry::Report(std::string_view message) const {
   }
 }
 
-template <typename F>
-Result<F*> Registry::AddFamily(MetricType type, const MetricOptions& options,
-                               std::vector<double> bounds, SummaryOptions summary) {
+std::string Registry::FullName(const MetricOptions& options) const {
   std::string full;
   if (!options_.prefix.empty()) full = options_.prefix + "_";
   if (!options.subsystem.empty()) full += options.subsystem + "_";
-  full += options.name;
+  return full + options.name;
+}
+
+template <typename F>
+Result<F*> Registry::AddFamily(MetricType type, const MetricOptions& options,
+                               std::vector<double> bounds, SummaryOptions summary) {
+  const std::string full = FullName(options);
   if (Status s = ValidateMetricName(full); !s.ok()) return s;
   if (!options.unit.empty()) {
     std::string_view base = full;
@@ -340,10 +344,7 @@ Status Registry::AddGaugeCallback(const MetricOptions& options, std::function<do
                                 ": label_names must be empty (use const_labels)");
   }
   if (!fn) return InvalidArgumentError("callback gauge " + options.name + ": no callback");
-  std::string full;
-  if (!options_.prefix.empty()) full = options_.prefix + "_";
-  if (!options.subsystem.empty()) full += options.subsystem + "_";
-  full += options.name;
+  const std::string full = FullName(options);
   if (Status s = ValidateMetricName(full); !s.ok()) return s;
   for (const auto& [k, v] : options.const_labels) {
     if (Status s = ValidateLabelName(k); !s.ok()) return s.WithPrefix("metric " + full);
@@ -453,25 +454,19 @@ void Registry::Collect(MetricSink& sink) const {
 
   std::vector<LabelPair> extra;
   for (const auto& [k, v] : options_.const_labels) extra.push_back({k, v});
-  // Merge native families (already sorted by the map) with collector output.
-  size_t ci = 0;
-  for (const auto& [name, f] : families) {
-    while (ci < valid.size() && valid[ci].name < name) {
-      FamilySnapshot& snap = valid[ci++];
-      for (auto& m : snap.metrics) {
-        for (const auto& [k, v] : options_.const_labels) m.labels.emplace_back(k, v);
-      }
-      EmitSnapshot(snap, sink);
-    }
-    f->Collect(sink, extra);
-  }
-  for (; ci < valid.size(); ++ci) {
-    FamilySnapshot& snap = valid[ci];
+  auto emit_collected = [&](FamilySnapshot& snap) {
     for (auto& m : snap.metrics) {
       for (const auto& [k, v] : options_.const_labels) m.labels.emplace_back(k, v);
     }
     EmitSnapshot(snap, sink);
+  };
+  // Merge native families (already sorted by the map) with collector output.
+  size_t ci = 0;
+  for (const auto& [name, f] : families) {
+    while (ci < valid.size() && valid[ci].name < name) emit_collected(valid[ci++]);
+    f->Collect(sink, extra);
   }
+  for (; ci < valid.size(); ++ci) emit_collected(valid[ci]);
 }
 
 namespace {

@@ -78,6 +78,8 @@ class Histogram {
   Histogram(internal::Series* adopted, const double* bounds, uint32_t n)
       : s_(adopted), cell_(adopted->cell), bounds_(bounds), n_bounds_(n) {}
   uint32_t BinarySearch(double v) const;
+  // One consistent read: cumulative counts, and the sum into *sum.
+  std::vector<uint64_t> Read(double* sum) const;
 
   internal::SeriesHandle s_;
   uint32_t cell_ = internal::kNoCell;

@@ -103,6 +103,8 @@ class Registry {
   Result<F*> AddFamily(MetricType type, const MetricOptions& options,
                        std::vector<double> bounds, SummaryOptions summary);
   Family<Counter>* SelfCounter(bool dropped);
+  // prefix_subsystem_name.
+  std::string FullName(const MetricOptions& options) const;
 
   const RegistryOptions options_;
   mutable std::mutex mu_;

@@ -90,6 +90,9 @@ class FamilyCore {
   Result<Series*> FindOrCreate(std::span<const std::string_view> values, bool checked);
   Series* NewSeries(std::span<const std::string_view> values, uint32_t hash);
   Series* Sink();
+  // Counts a wrong label set, reports the first one, and returns a
+  // referenced detached series whose updates go nowhere.
+  Series* RejectLabels(std::string_view why);
   // Marks `victims` detached, removes them from the table, waits out the
   // readers, folds their reference cells into refs and drops the table's
   // references. REQUIRES: mu_ held.
