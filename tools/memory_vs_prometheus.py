@@ -52,7 +52,10 @@ def serve(target):
             self.send_header("Content-Type", "text/plain; version=0.0.4")
             self.send_header("Content-Length", str(len(b)))
             self.end_headers()
-            self.wfile.write(b)
+            try:
+                self.wfile.write(b)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the scraper gave up (timeout) or is stopping
 
         def log_message(self, *a):
             pass

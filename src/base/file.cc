@@ -71,17 +71,23 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
-Status WriteFileSync(const std::string& path, std::string_view data) {
-  VIGIL_ASSIGN_OR_RETURN(int fd, OpenFile(path, O_WRONLY | O_CREAT | O_TRUNC));
+Status WriteAll(int fd, std::string_view data, const std::string& path) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return ErrnoError("write", path, err);
+      return ErrnoError("write", path, errno);
     }
     data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::OK();
+}
+
+Status WriteFileSync(const std::string& path, std::string_view data) {
+  VIGIL_ASSIGN_OR_RETURN(int fd, OpenFile(path, O_WRONLY | O_CREAT | O_TRUNC));
+  if (Status w = WriteAll(fd, data, path); !w.ok()) {
+    ::close(fd);
+    return w;
   }
   Status s = FsyncFile(fd, path);
   if (::close(fd) != 0 && s.ok()) s = ErrnoError("close", path, errno);

@@ -26,6 +26,9 @@ Status ErrnoError(std::string_view op, std::string_view path, int err);
 Result<int> OpenFile(const std::string& path, int flags, int mode = 0644);
 // fsync(2), retried on EINTR.
 Status FsyncFile(int fd, const std::string& path);
+// write(2) until all of `data` is written, retried on EINTR; `path` names
+// the file in the error.
+Status WriteAll(int fd, std::string_view data, const std::string& path);
 
 Result<std::string> ReadFile(const std::string& path);
 // Writes path.tmp, fsyncs it, renames it over path and fsyncs the

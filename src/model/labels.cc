@@ -49,31 +49,71 @@ Labels Labels::FromPairs(
   return FromSorted(std::move(v));
 }
 
-Labels Labels::FromSorted(std::vector<Label> sorted) {
+namespace {
+
+void PutLen(size_t n, std::string* out) {
+  while (n >= 0x80) {
+    out->push_back(static_cast<char>((n & 0x7f) | 0x80));
+    n >>= 7;
+  }
+  out->push_back(static_cast<char>(n));
+}
+
+size_t LenSize(size_t n) {
+  size_t k = 1;
+  while (n >= 0x80) {
+    n >>= 7;
+    ++k;
+  }
+  return k;
+}
+
+template <typename L>
+void Pack(std::span<const L> sorted, std::string* out) {
+  size_t total = 0;
+  for (const auto& l : sorted) {
+    total += LenSize(l.name.size()) + l.name.size() + LenSize(l.value.size()) +
+             l.value.size();
+  }
+  out->reserve(total);
+  for (const auto& l : sorted) {
+    PutLen(l.name.size(), out);
+    out->append(l.name);
+    PutLen(l.value.size(), out);
+    out->append(l.value);
+  }
+}
+
+}  // namespace
+
+Labels Labels::FromSorted(std::span<const Label> sorted) {
   Labels l;
-  l.labels_ = std::move(sorted);
+  Pack(sorted, &l.data_);
+  return l;
+}
+
+Labels Labels::FromSorted(std::span<const LabelRef> sorted) {
+  Labels l;
+  Pack(sorted, &l.data_);
   return l;
 }
 
 std::string_view Labels::Get(std::string_view name) const {
-  // Label sets are small; a linear scan beats binary search below ~16.
-  for (const auto& l : labels_) {
+  for (LabelRef l : *this) {
     if (l.name == name) return l.value;
   }
   return {};
 }
 
+size_t Labels::size() const {
+  size_t n = 0;
+  for (auto it = begin(), e = end(); it != e; ++it) ++n;
+  return n;
+}
+
 uint64_t Labels::Hash() const {
-  XXH3_state_t state;
-  XXH3_64bits_reset(&state);
-  static constexpr char kSep = '\xff';  // never valid UTF-8
-  for (const auto& l : labels_) {
-    XXH3_64bits_update(&state, l.name.data(), l.name.size());
-    XXH3_64bits_update(&state, &kSep, 1);
-    XXH3_64bits_update(&state, l.value.data(), l.value.size());
-    XXH3_64bits_update(&state, &kSep, 1);
-  }
-  return XXH3_64bits_digest(&state);
+  // The packed bytes carry every length, so no two sets share an input.
+  return XXH3_64bits(data_.data(), data_.size());
 }
 
 std::string Labels::ToString() const {
@@ -81,7 +121,7 @@ std::string Labels::ToString() const {
   std::string_view name = metric_name();
   out += name;
   bool any = false;
-  for (const auto& l : labels_) {
+  for (LabelRef l : *this) {
     if (l.name == kMetricName) continue;
     out += any ? ", " : "{";
     any = true;
@@ -98,26 +138,26 @@ std::string Labels::ToString() const {
 }
 
 size_t Labels::ByteSize() const {
-  size_t n = labels_.capacity() * sizeof(Label);
-  for (const auto& l : labels_) {
-    // Short strings live inline (SSO); only longer ones own heap bytes.
-    if (l.name.capacity() > 15) n += l.name.capacity() + 1;
-    if (l.value.capacity() > 15) n += l.value.capacity() + 1;
-  }
-  return n;
+  // Short sets live inline (SSO); longer ones own capacity + 1 heap bytes.
+  return data_.capacity() > 15 ? data_.capacity() + 1 : 0;
 }
 
 int Compare(const Labels& a, const Labels& b) {
-  size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    if (int c = a[i].name.compare(b[i].name); c != 0) return c < 0 ? -1 : 1;
-    if (int c = a[i].value.compare(b[i].value); c != 0) return c < 0 ? -1 : 1;
+  auto ia = a.begin(), ea = a.end(), ib = b.begin(), eb = b.end();
+  for (; ia != ea && ib != eb; ++ia, ++ib) {
+    if (int c = ia->name.compare(ib->name); c != 0) return c < 0 ? -1 : 1;
+    if (int c = ia->value.compare(ib->value); c != 0) return c < 0 ? -1 : 1;
   }
-  if (a.size() == b.size()) return 0;
-  return a.size() < b.size() ? -1 : 1;
+  if (ia == ea && ib == eb) return 0;
+  return ia == ea ? -1 : 1;
 }
 
-void LabelsBuilder::Reset(const Labels& base) { labels_ = base.vector(); }
+void LabelsBuilder::Reset(const Labels& base) {
+  labels_.clear();
+  for (LabelRef l : base) {
+    labels_.push_back({std::string(l.name), std::string(l.value)});
+  }
+}
 
 LabelsBuilder& LabelsBuilder::Set(std::string_view name,
                                   std::string_view value) {
@@ -187,8 +227,9 @@ Status ValidateLabels(const Labels& labels) {
   if (labels.empty()) return InvalidArgumentError("empty label set");
   for (const auto& l : labels) {
     if (!IsValidLabelName(l.name)) {
-      return InvalidArgumentError("invalid label name \"" + l.name +
-                                  "\" in " + labels.ToString());
+      return InvalidArgumentError("invalid label name \"" +
+                                  std::string(l.name) + "\" in " +
+                                  labels.ToString());
     }
   }
   std::string_view name = labels.metric_name();

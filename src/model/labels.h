@@ -12,7 +12,10 @@
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <initializer_list>
+#include <iterator>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,14 +27,82 @@ namespace vigil::model {
 
 inline constexpr std::string_view kMetricName = "__name__";
 
+// One label, owning its strings (builders, parsers).
 struct Label {
   std::string name;
   std::string value;
   friend bool operator==(const Label&, const Label&) = default;
 };
 
+// One label of a Labels, viewing its bytes; valid while that Labels lives
+// and is not assigned to.
+struct LabelRef {
+  std::string_view name;
+  std::string_view value;
+  friend bool operator==(const LabelRef&, const LabelRef&) = default;
+};
+
+// A label set packed into one string, like Prometheus' "stringlabels": for
+// each label in name order, uvarint(len(name)) name uvarint(len(value))
+// value. One allocation per set; copies, hashing and equality run over
+// contiguous bytes. Iteration yields LabelRef by value.
 class Labels {
  public:
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = LabelRef;
+    using difference_type = std::ptrdiff_t;
+    using reference = LabelRef;
+    using pointer = const LabelRef*;
+
+    Iterator() = default;
+    LabelRef operator*() const { return cur_; }
+    const LabelRef* operator->() const { return &cur_; }
+    Iterator& operator++() {
+      p_ = next_;
+      Load();
+      return *this;
+    }
+    Iterator operator++(int) {
+      Iterator t = *this;
+      ++*this;
+      return t;
+    }
+    friend bool operator==(const Iterator& a, const Iterator& b) {
+      return a.p_ == b.p_;
+    }
+
+   private:
+    friend class Labels;
+    Iterator(const char* p, const char* end) : p_(p), end_(end) { Load(); }
+    static size_t ReadLen(const char*& p) {
+      auto b = static_cast<uint8_t>(*p++);
+      if (b < 0x80) return b;
+      size_t v = b & 0x7f;
+      for (int shift = 7;; shift += 7) {
+        b = static_cast<uint8_t>(*p++);
+        v |= static_cast<size_t>(b & 0x7f) << shift;
+        if (b < 0x80) return v;
+      }
+    }
+    void Load() {
+      if (p_ == end_) return;
+      const char* q = p_;
+      size_t n = ReadLen(q);
+      cur_.name = std::string_view(q, n);
+      q += n;
+      n = ReadLen(q);
+      cur_.value = std::string_view(q, n);
+      next_ = q + n;
+    }
+
+    const char* p_ = nullptr;
+    const char* end_ = nullptr;
+    const char* next_ = nullptr;
+    LabelRef cur_;
+  };
+
   Labels() = default;
   // Sorts by name; on duplicate names the last one wins; empty values dropped.
   static Labels FromPairs(
@@ -39,20 +110,27 @@ class Labels {
   static Labels FromPairs(
       std::initializer_list<std::pair<std::string_view, std::string_view>>
           pairs);
-  // REQUIRES: `sorted` is sorted by name, names unique, values non-empty.
-  static Labels FromSorted(std::vector<Label> sorted);
+  // REQUIRES: sorted by name, names unique, values non-empty.
+  static Labels FromSorted(std::span<const Label> sorted);
+  static Labels FromSorted(std::span<const LabelRef> sorted);
 
   // The value of `name`, or "" when absent.
   std::string_view Get(std::string_view name) const;
   bool Has(std::string_view name) const { return !Get(name).empty(); }
   std::string_view metric_name() const { return Get(kMetricName); }
 
-  size_t size() const { return labels_.size(); }
-  bool empty() const { return labels_.empty(); }
-  auto begin() const { return labels_.begin(); }
-  auto end() const { return labels_.end(); }
-  const Label& operator[](size_t i) const { return labels_[i]; }
-  const std::vector<Label>& vector() const { return labels_; }
+  // Number of labels (a walk over the packed bytes; sets are small).
+  size_t size() const;
+  bool empty() const { return data_.empty(); }
+  Iterator begin() const {
+    return Iterator(data_.data(), data_.data() + data_.size());
+  }
+  Iterator end() const {
+    const char* e = data_.data() + data_.size();
+    return Iterator(e, e);
+  }
+  // The packed bytes; equal sets have equal bytes.
+  std::string_view bytes() const { return data_; }
 
   uint64_t Hash() const;
   // Prometheus' canonical text: name{a="b", c="d"} with escaped values.
@@ -63,14 +141,14 @@ class Labels {
   // Lexicographic by (name, value) pairs, as Prometheus' labels.Compare.
   friend int Compare(const Labels& a, const Labels& b);
   friend bool operator==(const Labels& a, const Labels& b) {
-    return a.labels_ == b.labels_;
+    return a.data_ == b.data_;
   }
   friend bool operator<(const Labels& a, const Labels& b) {
     return Compare(a, b) < 0;
   }
 
  private:
-  std::vector<Label> labels_;
+  std::string data_;
 };
 
 // Builds a Labels from a base set with edits (scrape relabelling, PromQL).

@@ -9,7 +9,7 @@ TEST(LabelsTest, SortsDedupsAndDropsEmpty) {
   Labels l = Labels::FromPairs(
       {{"job", "a"}, {"__name__", "up"}, {"empty", ""}, {"job", "b"}});
   ASSERT_EQ(l.size(), 2u);
-  EXPECT_EQ(l[0].name, "__name__");
+  EXPECT_EQ(l.begin()->name, "__name__");
   EXPECT_EQ(l.Get("job"), "b");
   EXPECT_EQ(l.Get("empty"), "");
   EXPECT_FALSE(l.Has("missing"));
@@ -40,6 +40,47 @@ TEST(LabelsTest, CompareIsLexicographicByPairs) {
   EXPECT_LT(Compare(a, c), 0);
   EXPECT_GT(Compare(b, c), 0);
   EXPECT_EQ(Compare(a, Labels::FromPairs({{"a", "1"}})), 0);
+}
+
+TEST(LabelsTest, PackedRoundTripWithLongAndOddValues) {
+  // Values past 127 and 16383 bytes take multi-byte lengths; bytes that
+  // look like length prefixes must not confuse the walk.
+  std::string long_value(200, 'v');
+  std::string huge_value(20000, '\x80');
+  Labels l = Labels::FromPairs({{"b", long_value},
+                                {"a", std::string("\x01\x02\xff", 3)},
+                                {"c", huge_value},
+                                {std::string(130, 'n'), "x"}});
+  std::vector<LabelRef> got(l.begin(), l.end());
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(l.size(), 4u);
+  EXPECT_EQ(got[0].name, "a");
+  EXPECT_EQ(got[0].value, std::string_view("\x01\x02\xff", 3));
+  EXPECT_EQ(got[1].value, long_value);
+  EXPECT_EQ(got[2].value, huge_value);
+  EXPECT_EQ(got[3].name, std::string(130, 'n'));
+  EXPECT_EQ(l.Get("c"), huge_value);
+  // Rebuilt from views: the same bytes, hash and order.
+  Labels again = Labels::FromSorted(std::span<const LabelRef>(got));
+  EXPECT_EQ(again, l);
+  EXPECT_EQ(again.Hash(), l.Hash());
+  EXPECT_EQ(Compare(again, l), 0);
+  const Labels none;
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(none.size(), 0u);
+  EXPECT_TRUE(none.begin() == none.end());
+}
+
+TEST(LabelsTest, CompareMatchesPairOrderNotByteOrder) {
+  // Packed bytes start with a length, so a byte compare would put "b"
+  // before "aa"; Compare must still order by names, then values.
+  Labels aa = Labels::FromPairs({{"aa", "1"}});
+  Labels b = Labels::FromPairs({{"b", "1"}});
+  EXPECT_LT(Compare(aa, b), 0);
+  EXPECT_LT(aa, b);
+  Labels v1 = Labels::FromPairs({{"a", "zz"}});
+  Labels v2 = Labels::FromPairs({{"a", "zzz"}});
+  EXPECT_LT(Compare(v1, v2), 0);
 }
 
 TEST(LabelsBuilderTest, SetAndDelete) {

@@ -52,16 +52,16 @@ model::Labels MutateSampleLabels(const model::Labels& exposed,
   if (target.empty()) return exposed;
   model::LabelsBuilder b(exposed);
   if (honor_labels) {
-    for (const model::Label& l : target) {
+    for (model::LabelRef l : target) {
       if (!exposed.Has(l.name)) b.Set(l.name, l.value);
     }
     return b.Build();
   }
   std::vector<model::Label> conflicts;
-  for (const model::Label& l : target) {
+  for (model::LabelRef l : target) {
     const std::string_view existing = exposed.Get(l.name);
     if (!existing.empty()) {
-      conflicts.push_back({l.name, std::string(existing)});
+      conflicts.push_back({std::string(l.name), std::string(existing)});
     }
     b.Set(l.name, l.value);
   }
@@ -74,8 +74,8 @@ model::Labels MutateSampleLabels(const model::Labels& exposed,
 model::Labels MutateReportSampleLabels(const model::Labels& exposed,
                                        const model::Labels& target) {
   model::LabelsBuilder b(exposed);
-  for (const model::Label& l : target) {
-    b.Set(std::string(kExportedPrefix) + l.name, exposed.Get(l.name));
+  for (model::LabelRef l : target) {
+    b.Set(std::string(kExportedPrefix).append(l.name), exposed.Get(l.name));
     b.Set(l.name, l.value);
   }
   return b.Build();
@@ -94,7 +94,7 @@ Status VerifyLabelLimits(const model::Labels& labels,
       limits.label_value_length_limit == 0) {
     return Status::OK();
   }
-  for (const model::Label& l : labels) {
+  for (model::LabelRef l : labels) {
     if (limits.label_name_length_limit > 0 &&
         l.name.size() > limits.label_name_length_limit) {
       return ResourceExhaustedError(

@@ -141,9 +141,9 @@ Status ValidateScrapeConfig(const ScrapeConfig& c) {
         return InvalidArgumentError(job + std::string(s.message()));
       }
     }
-    for (const model::Label& l : sc.labels) {
+    for (model::LabelRef l : sc.labels) {
       if (!model::IsValidLabelName(l.name)) {
-        return InvalidArgumentError(job + "invalid label name \"" + l.name +
+        return InvalidArgumentError(job + "invalid label name \"" + std::string(l.name) +
                                     "\" in static_configs");
       }
     }

@@ -176,7 +176,14 @@ Status ScrapeManager::ApplyConfig(const std::vector<ScrapeConfig>& configs) {
   for (Start& s : starts) {
     std::unique_ptr<internal::ScrapeCache> cache;
     if (s.predecessor != nullptr) {
-      cache = s.predecessor->loop->ReleaseCache();
+      // The cache maps series text to storage refs; honor_labels changes
+      // which series a text stands for, so then the old series end here.
+      if (s.predecessor->config.honor_labels == s.config->honor_labels) {
+        cache = s.predecessor->loop->ReleaseCache();
+      } else {
+        (void)s.predecessor->loop->WriteStaleMarkers(
+            std::chrono::system_clock::now());
+      }
       s.target->CopyHealthFrom(*s.predecessor->loop->target());
     }
     auto runner = std::make_shared<Runner>();

@@ -12,29 +12,36 @@ ScrapeCache::Entry* ScrapeCache::Get(std::string_view series) {
 }
 
 ScrapeCache::Entry* ScrapeCache::Add(std::string_view series,
-                                     storage::SeriesRef ref,
-                                     model::Labels labels, uint64_t hash) {
+                                     storage::SeriesRef ref) {
   Entry& e = series_[std::string(series)];
   e.ref = ref;
-  e.labels = std::move(labels);
-  e.hash = hash;
   e.last_iter = iter_;
   return &e;
 }
 
-void ScrapeCache::TrackStaleness(const Entry& e) {
-  series_cur_.try_emplace(e.hash, &e.labels);
+void ScrapeCache::TrackStaleness(Entry& e) {
+  if (e.tracked == iter_) return;
+  e.tracked_before = e.tracked;
+  e.tracked = iter_;
 }
 
 void ScrapeCache::ForEachStale(
-    const std::function<bool(const model::Labels&)>& fn) const {
-  for (const auto& [hash, labels] : series_prev_) {
-    if (series_cur_.count(hash) != 0) continue;
-    if (!fn(*labels)) return;
+    const std::function<bool(std::string_view, storage::SeriesRef)>& fn)
+    const {
+  for (const auto& [series, e] : series_) {
+    if (!TrackedInPrevious(e) || e.tracked == iter_) continue;
+    if (!fn(series, e.ref)) return;
   }
 }
 
-void ScrapeCache::AbortIter() { series_cur_.clear(); }
+void ScrapeCache::AbortIter() {
+  for (auto& [series, e] : series_) {
+    if (e.tracked == iter_) {
+      e.tracked = e.tracked_before;
+      e.tracked_before = kNever;
+    }
+  }
+}
 
 void ScrapeCache::IterDone(bool successful) {
   bool flush = successful;
@@ -54,8 +61,6 @@ void ScrapeCache::IterDone(bool successful) {
       }
     }
   }
-  std::swap(series_prev_, series_cur_);
-  series_cur_.clear();
   ++iter_;
 }
 

@@ -2,10 +2,13 @@
 // scrapes (Prometheus' scrapeCache), so that a steady-state scrape neither
 // parses label sets nor looks series up by labels again:
 //
-//  - series text as exposed ("up{a=\"b\"}") -> storage ref, final labels
-//    and their hash;
-//  - the label sets seen in the current and the previous scrape, to write
-//    staleness markers for those that disappeared.
+//  - series text as exposed ("up{a=\"b\"}") -> storage ref;
+//  - which series were exposed in the current and the previous scrape, to
+//    write staleness markers for those that disappeared.
+//
+// It keeps no label sets: storage already holds them under the ref, and a
+// ref that storage no longer knows is re-resolved from the series text.
+// Per series it costs the text and a few words.
 //
 // Invariants: an entry not seen for a successful scrape is dropped at the
 // end of the next successful one; a failed scrape (empty exposition) keeps
@@ -23,7 +26,6 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "model/labels.h"
 #include "storage/interface.h"
 
 namespace vigil::scrape::internal {
@@ -31,23 +33,25 @@ namespace vigil::scrape::internal {
 class ScrapeCache {
  public:
   struct Entry {
-    storage::SeriesRef ref = 0;
-    model::Labels labels;  // final labels (target labels applied)
-    uint64_t hash = 0;     // labels.Hash()
-    uint64_t last_iter = 0;
+    storage::SeriesRef ref = 0;  // 0: not known to storage yet
+    uint64_t last_iter = 0;      // iteration that last saw it
+    // Iterations in which it was exposed without a timestamp: the latest
+    // and the one before (kNever when none).
+    uint64_t tracked = kNever;
+    uint64_t tracked_before = kNever;
   };
 
   // The entry for `series` text, marking it seen in this iteration.
   Entry* Get(std::string_view series);
   // REQUIRES: Get(series) returned null in this iteration.
-  Entry* Add(std::string_view series, storage::SeriesRef ref,
-             model::Labels labels, uint64_t hash);
+  Entry* Add(std::string_view series, storage::SeriesRef ref);
   // Notes that `e`'s series was exposed (without a timestamp) this scrape.
-  // Keeps a pointer, not a copy: steady-state scrapes copy no labels.
-  void TrackStaleness(const Entry& e);
-  // Calls fn(labels) for each label set of the previous scrape that was not
-  // seen in this one; stops early when fn returns false.
-  void ForEachStale(const std::function<bool(const model::Labels&)>& fn) const;
+  void TrackStaleness(Entry& e);
+  // Calls fn(series text, ref) for each series exposed in the previous
+  // scrape but not in this one; stops early when fn returns false.
+  void ForEachStale(
+      const std::function<bool(std::string_view, storage::SeriesRef)>& fn)
+      const;
   // Ends an iteration. `successful`: the scrape exposed something (prunes
   // entries not seen in it).
   void IterDone(bool successful);
@@ -61,6 +65,14 @@ class ScrapeCache {
   uint64_t forced_flushes() const { return forced_flushes_; }
 
  private:
+  static constexpr uint64_t kNever = UINT64_MAX;
+
+  // Whether `e` was tracked in the iteration before the current one.
+  bool TrackedInPrevious(const Entry& e) const {
+    return iter_ > 0 && (e.tracked == iter_ - 1 ||
+                         (e.tracked == iter_ && e.tracked_before == iter_ - 1));
+  }
+
   struct StringHash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const {
@@ -68,11 +80,6 @@ class ScrapeCache {
     }
   };
   std::unordered_map<std::string, Entry, StringHash, std::equal_to<>> series_;
-  // Label sets by hash, pointing into series_. An entry is only pruned by
-  // the IterDone() after the one whose iteration saw it, and that
-  // IterDone() drops the map that pointed to it, so no pointer dangles.
-  std::unordered_map<uint64_t, const model::Labels*> series_cur_;
-  std::unordered_map<uint64_t, const model::Labels*> series_prev_;
   uint64_t iter_ = 0;
   size_t successful_size_ = 0;
   uint64_t forced_flushes_ = 0;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "exposition/text_parser.h"
 #include "http/client.h"
@@ -288,24 +289,24 @@ ScrapeLoop::AppendResult ScrapeLoop::Append(storage::Appender& app,
 
     const std::string_view series = parser.series();
     internal::ScrapeCache::Entry* cached = cache_->Get(series);
-    model::Labels built;
-    uint64_t hash = 0;
-    storage::SeriesRef ref = 0;
-    if (cached != nullptr) {
-      ref = cached->ref;
-    } else {
-      built = internal::MutateSampleLabels(parser.labels(), target_->labels(),
-                                           options_.honor_labels);
+    storage::SeriesRef ref = cached != nullptr ? cached->ref : 0;
+    // A cached ref needs no labels; one that storage no longer knows (its
+    // series was collected) falls back to the labels, like a new series.
+    Result<storage::SeriesRef> appended_ref =
+        ref != 0 ? app.Append(ref, model::Labels(), t, v)
+                 : Result<storage::SeriesRef>(NotFoundError("no ref"));
+    if (!appended_ref.ok() &&
+        appended_ref.status().code() == StatusCode::kNotFound) {
+      model::Labels built = internal::MutateSampleLabels(
+          parser.labels(), target_->labels(), options_.honor_labels);
       if (Status s = internal::VerifyLabelLimits(built, options_.label_limits);
           !s.ok()) {
         metrics_->exceeded_label_limits.Inc();
         err = s;
         break;
       }
-      hash = built.Hash();
+      appended_ref = app.Append(0, built, t, v);
     }
-    const model::Labels& labels = cached ? cached->labels : built;
-    Result<storage::SeriesRef> appended_ref = app.Append(ref, labels, t, v);
     bool sample_added = false;
     if (appended_ref.ok()) {
       ref = *appended_ref;
@@ -321,8 +322,7 @@ ScrapeLoop::AppendResult ScrapeLoop::Append(storage::Appender& app,
     if (cached != nullptr) {
       if (sample_added) cached->ref = ref;
     } else {
-      cached =
-          cache_->Add(series, sample_added ? ref : 0, std::move(built), hash);
+      cached = cache_->Add(series, sample_added ? ref : 0);
       if (sample_added) ++r.series_added;
     }
     // Series with their own timestamp are not tracked for staleness: the
@@ -336,8 +336,15 @@ ScrapeLoop::AppendResult ScrapeLoop::Append(storage::Appender& app,
   }
   if (err.ok()) {
     const double stale = internal::StaleNaN();
-    cache_->ForEachStale([&](const model::Labels& labels) {
-      Result<storage::SeriesRef> s = app.Append(0, labels, default_t, stale);
+    cache_->ForEachStale([&](std::string_view series, storage::SeriesRef ref) {
+      Result<storage::SeriesRef> s =
+          ref != 0 ? app.Append(ref, model::Labels(), default_t, stale)
+                   : Result<storage::SeriesRef>(NotFoundError("no ref"));
+      if (!s.ok() && s.status().code() == StatusCode::kNotFound) {
+        Result<model::Labels> labels = LabelsOfSeries(series);
+        if (!labels.ok()) return true;  // it parsed when it was cached
+        s = app.Append(0, *labels, default_t, stale);
+      }
       if (s.ok() || internal::IsSampleRejection(s.status())) return true;
       err = s.status();
       return false;
@@ -353,6 +360,22 @@ ScrapeLoop::AppendResult ScrapeLoop::Append(storage::Appender& app,
   }
   r.status = std::move(err);
   return r;
+}
+
+Result<model::Labels> ScrapeLoop::LabelsOfSeries(
+    std::string_view series) const {
+  std::string line(series);
+  line += " 0\n";
+  exposition::TextParser parser(line, exposition::ParseFormat::kPrometheusText);
+  for (;;) {
+    VIGIL_ASSIGN_OR_RETURN(exposition::TextParser::Entry e, parser.Next());
+    if (e == exposition::TextParser::Entry::kEof) {
+      return InternalError("cached series text has no sample: " + line);
+    }
+    if (e == exposition::TextParser::Entry::kSample) break;
+  }
+  return internal::MutateSampleLabels(parser.labels(), target_->labels(),
+                                      options_.honor_labels);
 }
 
 Status ScrapeLoop::ScrapeAndReport(

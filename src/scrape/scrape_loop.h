@@ -138,6 +138,9 @@ class ScrapeLoop {
   };
   AppendResult Append(storage::Appender& app, std::string_view body,
                       std::string_view content_type, int64_t default_t);
+  // The final labels of a cached series text (parsed again; the cache keeps
+  // no label sets).
+  Result<model::Labels> LabelsOfSeries(std::string_view series) const;
 
   // Constant after construction.
   const std::shared_ptr<Target> target_;

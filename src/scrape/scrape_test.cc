@@ -284,6 +284,36 @@ TEST_F(ScrapeLoopTest, DisappearingSeriesGetStaleMarkers) {
   EXPECT_EQ(storage_.Last("b")->t, 2000);
 }
 
+TEST_F(ScrapeLoopTest, SteadyScrapesAppendByRefAndSurviveCollectedRefs) {
+  server_.Set("a{x=\"1\"} 1\nb 2\n");
+  auto loop = MakeLoop(Job(server_.address()), &storage_);
+  ASSERT_TRUE(loop->ScrapeAndReport(At(1000)).ok());
+  ASSERT_TRUE(loop->ScrapeAndReport(At(2000)).ok());
+  // The second scrape passed the refs the first one got back.
+  auto a = storage_.Series(
+      "a{instance=\"" + server_.address() + "\", job=\"test\", x=\"1\"}");
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].ref_in, 0u);
+  EXPECT_NE(a[1].ref_in, 0u);
+
+  // Storage forgets every ref (as a head collecting series would): the
+  // cache re-resolves the labels from the series text, both for samples
+  // and for staleness markers.
+  storage_.CollectAllSeries();
+  server_.Set("a{x=\"1\"} 3\n");
+  ASSERT_TRUE(loop->ScrapeAndReport(At(3000)).ok());
+  auto last_a = storage_.Last("a");
+  ASSERT_TRUE(last_a.has_value());
+  EXPECT_EQ(last_a->v, 3);
+  EXPECT_EQ(last_a->labels, a[0].labels);
+  auto b = storage_.Last("b");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_TRUE(IsStale(b->v));
+  EXPECT_EQ(b->t, 3000);
+  EXPECT_EQ(b->labels.Get("job"), "test");
+  EXPECT_EQ(b->labels.Get("instance"), server_.address());
+}
+
 TEST_F(ScrapeLoopTest, FailedScrapeMarksEverySeriesStale) {
   server_.Set("a 1\nb 2\n");
   auto loop = MakeLoop(Job(server_.address()), &storage_);

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "base/coding.h"
 #include "exposition/encoder.h"
 #include "model/timestamp.h"
 
@@ -15,9 +16,30 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr char kKeySep = '\xff';  // never part of valid UTF-8
+// The cache key of a sample: its metric name, then each label's name and
+// value, every part length-prefixed so that any bytes round-trip.
+void AppendKeyPart(std::string_view part, std::string* key) {
+  PutLengthPrefixed(key, part);
+}
+
+// The exposed labels a key was built from.
+model::Labels LabelsOfKey(std::string_view key) {
+  model::LabelsBuilder b;
+  std::string_view name, value;
+  if (!GetLengthPrefixed(&key, &name)) return model::Labels();
+  b.Set(model::kMetricName, name);
+  while (GetLengthPrefixed(&key, &name) && GetLengthPrefixed(&key, &value)) {
+    b.Set(name, value);
+  }
+  return b.Build();
+}
 
 }  // namespace
+
+model::Labels SelfScraper::FinalLabels(const model::Labels& exposed) const {
+  return internal::MutateSampleLabels(exposed, target_labels_,
+                                      /*honor_labels=*/false);
+}
 
 // Turns collected families into samples on one appender, caching each
 // series' labels and ref under a key built from name and label pairs.
@@ -80,8 +102,14 @@ class SelfScraper::Sink final : public metrics::MetricSink {
     internal::ScrapeCache& cache = owner_->cache_;
     if (err_.ok()) {
       const double stale = internal::StaleNaN();
-      cache.ForEachStale([&](const model::Labels& labels) {
-        Result<storage::SeriesRef> r = app_->Append(0, labels, t_, stale);
+      cache.ForEachStale([&](std::string_view key, storage::SeriesRef ref) {
+        Result<storage::SeriesRef> r =
+            ref != 0 ? app_->Append(ref, model::Labels(), t_, stale)
+                     : Result<storage::SeriesRef>(NotFoundError("no ref"));
+        if (!r.ok() && r.status().code() == StatusCode::kNotFound) {
+          r = app_->Append(0, owner_->FinalLabels(LabelsOfKey(key)), t_,
+                           stale);
+        }
         if (r.ok() || internal::IsSampleRejection(r.status())) return true;
         err_ = r.status();
         return false;
@@ -104,43 +132,38 @@ class SelfScraper::Sink final : public metrics::MetricSink {
             int64_t t, bool own_ts) {
     if (!err_.ok()) return;
     ++total_;
-    key_.assign(name);
+    key_.clear();
+    AppendKeyPart(name, &key_);
     for (const metrics::LabelPair& l : labels) {
-      key_ += kKeySep;
-      key_ += l.name;
-      key_ += kKeySep;
-      key_ += l.value;
+      AppendKeyPart(l.name, &key_);
+      AppendKeyPart(l.value, &key_);
     }
     if (!extra_name.empty()) {
-      key_ += kKeySep;
-      key_ += extra_name;
-      key_ += kKeySep;
-      key_ += extra_value;
+      AppendKeyPart(extra_name, &key_);
+      AppendKeyPart(extra_value, &key_);
     }
     internal::ScrapeCache& cache = owner_->cache_;
     internal::ScrapeCache::Entry* e = cache.Get(key_);
-    model::Labels built;
-    uint64_t hash = 0;
-    if (e == nullptr) {
-      model::LabelsBuilder b;
-      b.Set(model::kMetricName, name);
-      for (const metrics::LabelPair& l : labels) b.Set(l.name, l.value);
-      if (!extra_name.empty()) b.Set(extra_name, extra_value);
-      built = internal::MutateSampleLabels(b.Build(), owner_->target_labels_,
-                                           /*honor_labels=*/false);
-      hash = built.Hash();
-    }
-    const model::Labels& lset = e != nullptr ? e->labels : built;
+    // A cached ref needs no labels; an unknown one falls back to them.
+    const storage::SeriesRef ref = e != nullptr ? e->ref : 0;
     Result<storage::SeriesRef> r =
-        app_->Append(e != nullptr ? e->ref : 0, lset, t, v);
-    if (!r.ok() && !internal::IsSampleRejection(r.status())) {
-      err_ = r.status().WithPrefix(lset.ToString());
+        ref != 0 ? app_->Append(ref, model::Labels(), t, v)
+                 : Result<storage::SeriesRef>(NotFoundError("no ref"));
+    if (!r.ok() && r.status().code() == StatusCode::kNotFound) {
+      model::Labels lset = owner_->FinalLabels(LabelsOfKey(key_));
+      r = app_->Append(0, lset, t, v);
+      if (!r.ok() && !internal::IsSampleRejection(r.status())) {
+        err_ = r.status().WithPrefix(lset.ToString());
+        return;
+      }
+    } else if (!r.ok() && !internal::IsSampleRejection(r.status())) {
+      err_ = r.status();
       return;
     }
     if (e != nullptr) {
       if (r.ok()) e->ref = *r;
     } else {
-      e = cache.Add(key_, r.ok() ? *r : 0, std::move(built), hash);
+      e = cache.Add(key_, r.ok() ? *r : 0);
       if (r.ok()) ++series_added_;
     }
     if (!own_ts) cache.TrackStaleness(*e);

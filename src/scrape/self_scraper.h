@@ -75,6 +75,8 @@ class SelfScraper {
  private:
   class Sink;
   void Run(std::stop_token stop);
+  // `exposed` with the target labels applied (honor_labels false).
+  model::Labels FinalLabels(const model::Labels& exposed) const;
 
   // Constant after construction.
   const metrics::Registry* const registry_;

@@ -102,6 +102,31 @@ TEST_F(SelfScraperTest, VanishedSeriesGetStaleMarkers) {
   EXPECT_TRUE(IsStale(storage_.Last("up")->v));
 }
 
+TEST_F(SelfScraperTest, CollectedRefsAreResolvedFromTheSeriesKey) {
+  auto* f = registry_.MustAddGauge(
+      {.name = "queue_depth", .help = "Q.", .label_names = {"queue"}});
+  // A value with control and multi-byte characters round-trips the key.
+  const std::string odd = std::string("a\x01\xc3\xa9") + "b";
+  f->WithLabelValues({odd}).Set(1);
+  f->WithLabelValues({"b"}).Set(2);
+  SelfScraper self(&registry_, &storage_, {.job = "j", .instance = "i"});
+  ASSERT_TRUE(self.ScrapeOnce(At(1000)).ok());
+  const model::Labels first =
+      storage_.Last("queue_depth", {{"queue", odd}})->labels;
+  storage_.CollectAllSeries();
+  ASSERT_TRUE(f->Remove({"b"}));
+  f->WithLabelValues({odd}).Set(5);
+  ASSERT_TRUE(self.ScrapeOnce(At(2000)).ok());
+  auto a = storage_.Last("queue_depth", {{"queue", odd}});
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->v, 5);
+  EXPECT_EQ(a->labels, first);
+  auto b = storage_.Last("queue_depth", {{"queue", "b"}});
+  ASSERT_TRUE(b.has_value());
+  EXPECT_TRUE(IsStale(b->v));
+  EXPECT_EQ(b->labels.Get("instance"), "i");
+}
+
 TEST_F(SelfScraperTest, ConflictingLabelsAreExported) {
   registry_
       .MustAddCounter(

@@ -205,12 +205,12 @@ Result<std::vector<std::shared_ptr<Target>>> TargetsFromConfig(
       // Query: configured params, each __param_<name> label replacing the
       // first value of <name>.
       std::map<std::string, std::vector<std::string>> params = config.params;
-      for (const model::Label& l : discovered) {
+      for (model::LabelRef l : discovered) {
         if (l.name.rfind(kParamPrefix, 0) != 0) continue;
         std::vector<std::string>& vs =
-            params[l.name.substr(kParamPrefix.size())];
+            params[std::string(l.name.substr(kParamPrefix.size()))];
         if (vs.empty()) {
-          vs.push_back(l.value);
+          vs.emplace_back(l.value);
         } else {
           vs[0] = l.value;
         }
@@ -230,7 +230,7 @@ Result<std::vector<std::shared_ptr<Target>>> TargetsFromConfig(
 
       // Public labels: drop "__" ones, default instance to the address.
       model::LabelsBuilder pub(discovered);
-      for (const model::Label& l : discovered) {
+      for (model::LabelRef l : discovered) {
         if (l.name.rfind("__", 0) == 0) pub.Del(l.name);
       }
       if (discovered.Get(kInstanceLabel).empty()) {

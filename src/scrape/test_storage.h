@@ -74,6 +74,13 @@ class RecordingStorage final : public storage::Appendable {
     std::lock_guard<std::mutex> lock(mu_);
     return rollbacks_;
   }
+  // Forgets every series ref, as a head does when it collects series: the
+  // next append of each must come with its labels, and gets a new ref.
+  void CollectAllSeries() {
+    std::lock_guard<std::mutex> lock(mu_);
+    refs_.clear();
+    by_ref_.clear();
+  }
 
  private:
   class App;
@@ -81,6 +88,8 @@ class RecordingStorage final : public storage::Appendable {
 
   mutable std::mutex mu_;
   std::map<std::string, storage::SeriesRef> refs_;  // labels text -> ref
+  std::map<storage::SeriesRef, model::Labels> by_ref_;
+  storage::SeriesRef last_ref_ = 0;
   std::map<storage::SeriesRef, std::pair<int64_t, double>> last_;
   std::vector<RecordedSample> committed_;
   int commits_ = 0;
@@ -92,13 +101,23 @@ class RecordingStorage::App final : public storage::Appender {
   explicit App(RecordingStorage* s) : s_(s) {}
 
   Result<storage::SeriesRef> Append(storage::SeriesRef ref,
-                                    const model::Labels& labels, int64_t t,
+                                    const model::Labels& given, int64_t t,
                                     double v) override {
-    if (labels.empty()) return InvalidArgumentError("empty labels");
     std::lock_guard<std::mutex> lock(s_->mu_);
+    // Like the head: a known ref needs no labels; an unknown one with no
+    // labels is kNotFound.
+    model::Labels labels = given;
+    if (auto known = s_->by_ref_.find(ref);
+        ref != 0 && known != s_->by_ref_.end()) {
+      labels = known->second;
+    } else if (labels.empty()) {
+      if (ref != 0) return NotFoundError("unknown series ref");
+      return InvalidArgumentError("empty labels");
+    }
     const std::string key = labels.ToString();
-    auto [it, inserted] = s_->refs_.try_emplace(key, s_->refs_.size() + 1);
+    auto [it, inserted] = s_->refs_.try_emplace(key, ++s_->last_ref_);
     const storage::SeriesRef real = it->second;
+    s_->by_ref_[real] = labels;
     std::optional<std::pair<int64_t, double>> last;
     if (auto b = batch_last_.find(real); b != batch_last_.end()) {
       last = b->second;

@@ -37,10 +37,12 @@ class Appender {
  public:
   virtual ~Appender() = default;
   // Buffers one sample. With ref != 0 from an earlier Append of this
-  // storage the labels are not looked up again. Errors are per sample and
-  // leave the batch usable: kOutOfRange (older than the series' newest
-  // sample or outside the writable window), kAlreadyExists (same timestamp,
-  // different value), kInvalidArgument (bad labels).
+  // storage the labels are not looked up again and may be empty; a ref the
+  // storage no longer knows (its series was collected) then fails with
+  // kNotFound, and the caller appends again with the labels. Errors are per
+  // sample and leave the batch usable: kOutOfRange (older than the series'
+  // newest sample or outside the writable window), kAlreadyExists (same
+  // timestamp, different value), kInvalidArgument (bad labels).
   virtual Result<SeriesRef> Append(SeriesRef ref, const model::Labels& labels,
                                    int64_t t, double v) = 0;
   // Makes the batch durable (per the storage's sync policy) and visible.

@@ -1,5 +1,7 @@
 #include "tsdb/db.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -24,6 +26,8 @@ constexpr std::string_view kChunkMagic = "VGCHUNK1";
 constexpr std::string_view kCheckpointPrefix = "checkpoint.";
 // Records in a checkpoint hold at most this many series or samples.
 constexpr size_t kRecordBatch = 8192;
+// Bytes a checkpoint buffers before it writes them out.
+constexpr size_t kFlushBytes = 1 << 20;
 
 std::string Num8(int n) {
   char buf[16];
@@ -46,16 +50,82 @@ uint32_t Crc(std::string_view data) {
             static_cast<uInt>(data.size())));
 }
 
-record::Labels ToRecordLabels(const model::Labels& l) {
-  record::Labels out;
-  out.reserve(l.size());
-  for (const auto& p : l) out.emplace_back(p.name, p.value);
-  return out;
+// Appends `labels` as one series of a Series record.
+void AppendSeries(uint64_t ref, const model::Labels& labels, std::string* rec) {
+  record::AppendSeriesHeader(ref, labels.size(), rec);
+  for (model::LabelRef l : labels) {
+    record::AppendSeriesLabel(l.name, l.value, rec);
+  }
 }
 
 model::Labels FromRecordLabels(record::Labels l) {
   return model::Labels::FromPairs(std::move(l));
 }
+
+// Writes a chunk file in pieces: entries are buffered up to kFlushBytes,
+// the file is created on the first entry as <path>.tmp, and Finish() syncs
+// it and renames it into place. An unfinished file is removed.
+class ChunkFileWriter {
+ public:
+  explicit ChunkFileWriter(std::string path)
+      : path_(std::move(path)), tmp_(path_ + ".tmp") {}
+  ChunkFileWriter(const ChunkFileWriter&) = delete;
+  ChunkFileWriter& operator=(const ChunkFileWriter&) = delete;
+  ~ChunkFileWriter() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      ::unlink(tmp_.c_str());
+    }
+  }
+
+  Status Add(uint64_t ref, std::span<const uint8_t> chunk) {
+    if (fd_ < 0) {
+      VIGIL_ASSIGN_OR_RETURN(fd_, OpenFile(tmp_, O_WRONLY | O_CREAT | O_TRUNC));
+      buf_.assign(kChunkMagic);
+    }
+    const size_t start = buf_.size();
+    PutUvarint(&buf_, ref);
+    PutLengthPrefixed(&buf_, std::string_view(reinterpret_cast<const char*>(
+                                                  chunk.data()),
+                                              chunk.size()));
+    PutFixed32(&buf_, Crc(std::string_view(buf_).substr(start)));
+    ++entries_;
+    if (buf_.size() >= kFlushBytes) {
+      VIGIL_RETURN_IF_ERROR(WriteAll(fd_, buf_, tmp_));
+      buf_.clear();
+    }
+    return Status::OK();
+  }
+
+  bool empty() const { return entries_ == 0; }
+
+  // REQUIRES: !empty().
+  Status Finish() {
+    VIGIL_RETURN_IF_ERROR(WriteAll(fd_, buf_, tmp_));
+    buf_ = std::string();
+    VIGIL_RETURN_IF_ERROR(FsyncFile(fd_, tmp_));
+    const int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) {
+      const int err = errno;
+      ::unlink(tmp_.c_str());
+      return ErrnoError("close", tmp_, err);
+    }
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      const int err = errno;
+      ::unlink(tmp_.c_str());
+      return ErrnoError("rename", tmp_, err);
+    }
+    return SyncDir(fs::path(path_).parent_path().string());
+  }
+
+ private:
+  const std::string path_;
+  const std::string tmp_;
+  int fd_ = -1;
+  std::string buf_;
+  size_t entries_ = 0;
+};
 
 uint64_t DirBytes(const std::string& dir) {
   std::error_code ec;
@@ -81,20 +151,20 @@ class Db::WalLog final : public CommitLog {
     std::string_view views[2];
     size_t n = 0;
     if (!new_series.empty()) {
-      std::vector<record::RefSeries> rs;
-      rs.reserve(new_series.size());
+      size_t bytes = 1;
       for (const MemSeries* s : new_series) {
-        rs.push_back({s->ref, ToRecordLabels(s->labels)});
+        bytes += 12 + s->labels.bytes().size() + s->labels.size() * 2;
       }
-      recs[n] = record::EncodeSeries(rs);
+      recs[n].reserve(bytes);
+      record::StartSeriesRecord(&recs[n]);
+      for (const MemSeries* s : new_series) {
+        AppendSeries(s->ref, s->labels, &recs[n]);
+      }
       views[n] = recs[n];
       ++n;
     }
     if (!samples.empty()) {
-      std::vector<record::RefSample> rs;
-      rs.reserve(samples.size());
-      for (const auto& s : samples) rs.push_back({s.ref, s.t, s.v});
-      recs[n] = record::EncodeSamples(rs);
+      recs[n] = record::EncodeSamples(samples);
       views[n] = recs[n];
       ++n;
     }
@@ -341,93 +411,100 @@ Status Db::Checkpoint() {
     VIGIL_ASSIGN_OR_RETURN(cut, wal_->NextSegment());
   }
 
-  std::string chunk_data(kChunkMagic);
+  // Both outputs stream: full chunks into a new chunk file, series and
+  // open-chunk samples into the checkpoint, each written in pieces of
+  // about kFlushBytes so that a checkpoint never holds the head twice.
+  const int chunk_idx = next_chunk_file_;
+  ChunkFileWriter chunks(dir_ + "/chunks/" + Num8(chunk_idx));
   int64_t chunk_maxt = INT64_MIN;
   std::vector<std::pair<std::shared_ptr<MemSeries>, int64_t>> newly_persisted;
-  std::vector<std::string> records;
-  std::vector<record::RefSeries> series_batch;
-  std::vector<record::RefSample> sample_batch;
-  auto flush = [&](bool force) {
-    if (!series_batch.empty() && (force || series_batch.size() >= kRecordBatch)) {
-      records.push_back(record::EncodeSeries(series_batch));
-      series_batch.clear();
-    }
-    if (!sample_batch.empty() && (force || sample_batch.size() >= kRecordBatch)) {
-      records.push_back(record::EncodeSamples(sample_batch));
-      sample_batch.clear();
-    }
-  };
-  head_->ForEachSeries([&](const std::shared_ptr<MemSeries>& series) {
-    MemSeries& s = *series;
-    std::lock_guard lock(s.mu);
-    if (s.removed) return;
-    // Series records must precede the samples that use them.
-    series_batch.push_back({s.ref, ToRecordLabels(s.labels)});
-    flush(/*force=*/series_batch.size() >= kRecordBatch);
-    int64_t newest = s.persisted_max_t;
-    for (const auto& c : s.full) {
-      if (c->max_time() <= s.persisted_max_t) continue;
-      std::string entry;
-      PutUvarint(&entry, s.ref);
-      PutLengthPrefixed(
-          &entry, std::string_view(reinterpret_cast<const char*>(c->bytes().data()),
-                                   c->bytes().size()));
-      PutFixed32(&entry, Crc(entry));
-      chunk_data += entry;
-      chunk_maxt = std::max(chunk_maxt, c->max_time());
-      newest = c->max_time();
-    }
-    if (newest != s.persisted_max_t) {
-      newly_persisted.emplace_back(series, newest);
-    }
-    if (s.open.num_samples() > 0) {
-      if (!series_batch.empty()) flush(/*force=*/true);
-      auto it = s.open.NewIterator();
-      while (it->Next()) {
-        auto [t, v] = it->At();
-        sample_batch.push_back({s.ref, t, v});
-      }
-    }
-    flush(false);
-  });
-  flush(true);
-
-  // Chunk file first: the checkpoint that drops these chunks' samples from
-  // the WAL must never be on disk without them.
-  if (chunk_data.size() > kChunkMagic.size()) {
-    const int idx = next_chunk_file_++;
-    VIGIL_RETURN_IF_ERROR(
-        WriteFileAtomic(dir_ + "/chunks/" + Num8(idx), chunk_data));
-    chunk_files_[idx] = ChunkFile{chunk_maxt};
-    for (auto& [s, t] : newly_persisted) {
-      std::lock_guard lock(s->mu);
-      s->persisted_max_t = std::max(s->persisted_max_t, t);
-    }
-  }
 
   const std::string final_dir =
       dir_ + "/" + std::string(kCheckpointPrefix) + Num8(cut);
   const std::string tmp_dir = final_dir + ".tmp";
   std::error_code ec;
   fs::remove_all(tmp_dir, ec);
-  {
-    wal::WalOptions wo;
-    wo.fsync_interval = std::chrono::milliseconds(0);
-    wo.warning_sink = [this](std::string_view m) { Warn(m); };
-    VIGIL_ASSIGN_OR_RETURN(auto w, wal::Wal::Open(wo, tmp_dir));
-    std::vector<std::string_view> views;
-    size_t bytes = 0;
-    for (size_t i = 0; i < records.size(); ++i) {
-      views.push_back(records[i]);
-      bytes += records[i].size();
-      if (bytes >= (8u << 20) || i + 1 == records.size()) {
-        VIGIL_RETURN_IF_ERROR(w->Log(views));
-        views.clear();
-        bytes = 0;
+  wal::WalOptions wo;
+  wo.fsync_interval = std::chrono::milliseconds(0);
+  wo.warning_sink = [this](std::string_view m) { Warn(m); };
+  VIGIL_ASSIGN_OR_RETURN(auto w, wal::Wal::Open(wo, tmp_dir));
+  std::string series_rec;
+  std::vector<record::RefSample> sample_batch;
+  std::vector<std::string> pending;  // encoded records not yet logged
+  size_t pending_bytes = 0;
+  auto log_pending = [&]() -> Status {
+    if (pending.empty()) return Status::OK();
+    std::vector<std::string_view> views(pending.begin(), pending.end());
+    VIGIL_RETURN_IF_ERROR(w->Log(views));
+    pending.clear();
+    pending_bytes = 0;
+    return Status::OK();
+  };
+  // Series records must precede the samples that use them: the series
+  // gathered so far go out before the samples gathered with them.
+  auto seal = [&]() {
+    if (series_rec.size() > 1) {
+      pending_bytes += series_rec.size();
+      pending.push_back(std::move(series_rec));
+    }
+    series_rec.clear();
+    if (!sample_batch.empty()) {
+      pending.push_back(record::EncodeSamples(sample_batch));
+      pending_bytes += pending.back().size();
+      sample_batch.clear();
+    }
+  };
+  Status failed;
+  head_->ForEachSeries([&](const std::shared_ptr<MemSeries>& series) {
+    if (!failed.ok()) return;
+    MemSeries& s = *series;
+    {
+      std::lock_guard lock(s.mu);
+      if (s.removed) return;
+      if (series_rec.empty()) record::StartSeriesRecord(&series_rec);
+      AppendSeries(s.ref, s.labels, &series_rec);
+      int64_t newest = s.persisted_max_t;
+      for (const auto& c : s.full) {
+        if (c->max_time() <= s.persisted_max_t) continue;
+        failed = chunks.Add(s.ref, c->bytes());
+        if (!failed.ok()) return;
+        chunk_maxt = std::max(chunk_maxt, c->max_time());
+        newest = c->max_time();
+      }
+      if (newest != s.persisted_max_t) {
+        newly_persisted.emplace_back(series, newest);
+      }
+      if (s.open.num_samples() > 0) {
+        auto it = s.open.NewIterator();
+        while (it->Next()) {
+          auto [t, v] = it->At();
+          sample_batch.push_back({s.ref, t, v});
+        }
       }
     }
-    VIGIL_RETURN_IF_ERROR(w->Close());
+    if (sample_batch.size() >= kRecordBatch || series_rec.size() >= kFlushBytes) {
+      seal();
+    }
+    // Logged outside the series lock: appends to it are not held up by IO.
+    if (pending_bytes >= kFlushBytes) failed = log_pending();
+  });
+  VIGIL_RETURN_IF_ERROR(failed);
+  seal();
+  VIGIL_RETURN_IF_ERROR(log_pending());
+
+  // Chunk file first: the checkpoint that drops these chunks' samples from
+  // the WAL must never be on disk without them.
+  if (!chunks.empty()) {
+    VIGIL_RETURN_IF_ERROR(chunks.Finish());
+    next_chunk_file_ = chunk_idx + 1;
+    chunk_files_[chunk_idx] = ChunkFile{chunk_maxt};
+    for (auto& [ps, t] : newly_persisted) {
+      std::lock_guard lock(ps->mu);
+      ps->persisted_max_t = std::max(ps->persisted_max_t, t);
+    }
   }
+  VIGIL_RETURN_IF_ERROR(w->Close());
+  w.reset();
   fs::remove_all(final_dir, ec);
   fs::rename(tmp_dir, final_dir, ec);
   if (ec) {

@@ -147,6 +147,26 @@ TEST_F(DbTest, CheckpointTruncatesWalAndRecovers) {
   EXPECT_TRUE(warnings_.empty()) << warnings_[0];
 }
 
+TEST_F(DbTest, CheckpointLargerThanItsWriteBuffersRecovers) {
+  // More chunk bytes and open-chunk samples than one buffered write or one
+  // record holds: the checkpoint streams them in pieces.
+  Open();
+  Write(6000, 0, 250);
+  ASSERT_TRUE(db_->Checkpoint().ok());
+  EXPECT_GT(fs::file_size(dir_ + "/chunks/00000000"), 1u << 20);
+  for (const auto& e : fs::directory_iterator(dir_ + "/chunks")) {
+    EXPECT_EQ(e.path().extension(), "") << e.path();
+  }
+  Open();
+  EXPECT_EQ(db_->recovery().series, 6000u);
+  auto all = ReadAll();
+  ASSERT_EQ(all.size(), 6000u);
+  for (auto& [i, ts] : all) {
+    ASSERT_TRUE(Contiguous(ts, 0, 250)) << i;
+  }
+  EXPECT_TRUE(warnings_.empty());
+}
+
 TEST_F(DbTest, TornWalTailIsTruncatedWithWarning) {
   Open();
   Write(3, 0, 100);

@@ -36,6 +36,7 @@
 #include "storage/interface.h"
 #include "tsdb/chunkenc/xor_chunk.h"
 #include "tsdb/index/postings.h"
+#include "tsdb/record.h"
 
 namespace vigil::tsdb {
 
@@ -89,11 +90,7 @@ struct HeadStats {
 // What a commit must make durable before it is applied.
 class CommitLog {
  public:
-  struct Sample {
-    SeriesRef ref;
-    int64_t t;
-    double v;
-  };
+  using Sample = record::RefSample;
   virtual ~CommitLog() = default;
   virtual Status Log(std::span<const MemSeries* const> new_series,
                      std::span<const Sample> samples) = 0;

@@ -131,15 +131,28 @@ Type GetType(std::string_view rec) {
   }
 }
 
+void StartSeriesRecord(std::string* rec) {
+  rec->push_back(static_cast<char>(Type::kSeries));
+}
+
+void AppendSeriesHeader(uint64_t ref, size_t label_count, std::string* rec) {
+  PutBig64(rec, ref);
+  PutUvarint(rec, label_count);
+}
+
+void AppendSeriesLabel(std::string_view name, std::string_view value,
+                       std::string* rec) {
+  PutLengthPrefixed(rec, name);
+  PutLengthPrefixed(rec, value);
+}
+
 std::string EncodeSeries(std::span<const RefSeries> series) {
   std::string out;
-  out.push_back(static_cast<char>(Type::kSeries));
+  StartSeriesRecord(&out);
   for (const RefSeries& s : series) {
-    PutBig64(&out, s.ref);
-    PutUvarint(&out, s.labels.size());
+    AppendSeriesHeader(s.ref, s.labels.size(), &out);
     for (const auto& [name, value] : s.labels) {
-      PutLengthPrefixed(&out, name);
-      PutLengthPrefixed(&out, value);
+      AppendSeriesLabel(name, value, &out);
     }
   }
   return out;

@@ -68,6 +68,14 @@ struct RefSample {
 Type GetType(std::string_view rec);
 
 std::string EncodeSeries(std::span<const RefSeries> series);
+// EncodeSeries piece by piece, for callers that hold labels in another
+// shape (the head): StartSeriesRecord once, then per series
+// AppendSeriesHeader with its label count followed by that many
+// AppendSeriesLabel calls, in order.
+void StartSeriesRecord(std::string* rec);
+void AppendSeriesHeader(uint64_t ref, size_t label_count, std::string* rec);
+void AppendSeriesLabel(std::string_view name, std::string_view value,
+                       std::string* rec);
 Result<std::vector<RefSeries>> DecodeSeries(std::string_view rec);
 
 std::string EncodeSamples(std::span<const RefSample> samples);
