@@ -17,7 +17,7 @@
 #include <utility>
 
 #include "base/status_macros.h"
-#include "scrape/duration.h"
+#include "model/duration.h"
 
 namespace vigil::daemon {
 namespace {
@@ -246,7 +246,7 @@ Result<Millis> Loader::Duration(const std::string& field, const YAML::Node& key,
                  field + ": expected a duration such as 15s, got " +
                      std::string(KindName(v)));
   }
-  Result<Millis> d = scrape::ParseDuration(v.Scalar());
+  Result<Millis> d = model::ParseDuration(v.Scalar());
   if (!d.ok())
     return Error(key, v, field + ": " + std::string(d.status().message()));
   return d;
@@ -260,7 +260,7 @@ Result<uint64_t> Loader::ByteSize(const std::string& field,
                  field + ": expected a size such as 512MB, got " +
                      std::string(KindName(v)));
   }
-  Result<uint64_t> n = scrape::ParseByteSize(v.Scalar());
+  Result<uint64_t> n = model::ParseByteSize(v.Scalar());
   if (!n.ok())
     return Error(key, v, field + ": " + std::string(n.status().message()));
   return n;

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "http/client.h"
-#include "scrape/duration.h"
+#include "model/duration.h"
 
 namespace vigil::scrape {
 namespace {
@@ -165,8 +165,8 @@ Result<std::vector<std::shared_ptr<Target>>> TargetsFromConfig(
       set_default(kJobLabel, config.job_name);
       set_default(kSchemeLabel, config.scheme);
       set_default(kMetricsPathLabel, config.metrics_path);
-      set_default(kScrapeIntervalLabel, FormatDuration(config.scrape_interval));
-      set_default(kScrapeTimeoutLabel, FormatDuration(config.scrape_timeout));
+      set_default(kScrapeIntervalLabel, model::FormatDuration(config.scrape_interval));
+      set_default(kScrapeTimeoutLabel, model::FormatDuration(config.scrape_timeout));
       for (const auto& [name, values] : config.params) {
         if (!values.empty()) {
           set_default(std::string(kParamPrefix) + name, values.front());
@@ -186,9 +186,9 @@ Result<std::vector<std::shared_ptr<Target>>> TargetsFromConfig(
         return s.WithPrefix("job \"" + config.job_name + "\"");
       }
       Result<std::chrono::milliseconds> interval =
-          ParseDuration(discovered.Get(kScrapeIntervalLabel));
+          model::ParseDuration(discovered.Get(kScrapeIntervalLabel));
       Result<std::chrono::milliseconds> timeout =
-          ParseDuration(discovered.Get(kScrapeTimeoutLabel));
+          model::ParseDuration(discovered.Get(kScrapeTimeoutLabel));
       if (!interval.ok() || !timeout.ok()) {
         return InvalidArgumentError(
             "job \"" + config.job_name + "\": target " + address +

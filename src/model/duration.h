@@ -20,7 +20,7 @@
 
 #include "vigil/result.h"
 
-namespace vigil::scrape {
+namespace vigil::model {
 
 // kInvalidArgument "not a valid duration string: \"x\"" (or "empty duration
 // string", "duration out of range").
@@ -32,4 +32,4 @@ std::string FormatDuration(std::chrono::milliseconds d);
 // body_size_limit and --storage.tsdb.retention.size).
 Result<uint64_t> ParseByteSize(std::string_view s);
 
-}  // namespace vigil::scrape
+}  // namespace vigil::model

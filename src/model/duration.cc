@@ -1,10 +1,10 @@
-#include "scrape/duration.h"
+#include "model/duration.h"
 
 #include <array>
 #include <limits>
 #include <utility>
 
-namespace vigil::scrape {
+namespace vigil::model {
 namespace {
 
 struct Unit {
@@ -129,4 +129,4 @@ Result<uint64_t> ParseByteSize(std::string_view s) {
   return invalid();
 }
 
-}  // namespace vigil::scrape
+}  // namespace vigil::model

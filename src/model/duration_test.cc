@@ -1,11 +1,11 @@
-#include "scrape/duration.h"
+#include "model/duration.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
 
-namespace vigil::scrape {
+namespace vigil::model {
 namespace {
 
 using std::chrono::milliseconds;
@@ -81,4 +81,4 @@ TEST(DurationTest, ParsesByteSizes) {
 }
 
 }  // namespace
-}  // namespace vigil::scrape
+}  // namespace vigil::model
