@@ -44,7 +44,13 @@ void Run(std::string_view in, ParseFormat format) {
         vigil::model::Labels l = p.labels();
         Check(!l.metric_name().empty());
         Check(p.series().starts_with(l.metric_name()));
-        for (size_t i = 1; i < l.size(); ++i) Check(l[i - 1].name < l[i].name);
+        std::string_view prev;
+        bool first = true;
+        for (vigil::model::LabelRef r : l) {
+          Check(first || prev < r.name);
+          prev = r.name;
+          first = false;
+        }
         (void)p.value();
         (void)p.timestamp_ms();
         if (p.has_exemplar()) {
