@@ -3,6 +3,7 @@
 //   vigil run --config FILE [--storage.path DIR] [--listen ADDR]
 //   vigil tsdb import FILE --storage.path DIR
 //   vigil tsdb dump --storage.path DIR [--min-time MS] [--max-time MS]
+//   vigil promqltest [--verbose] FILE...
 //   vigil version
 #include <cstdint>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "cli/demo.h"
+#include "cli/promqltest.h"
 #include "cli/tsdb_import.h"
 #include "daemon/run.h"
 
@@ -36,6 +38,10 @@ constexpr const char* kUsage =
     "        (as promtool tsdb create-blocks-from openmetrics reads)\n"
     "  tsdb dump --storage.path DIR [--min-time MS] [--max-time MS]\n"
     "        print every stored sample, as promtool tsdb dump does\n"
+    "  promqltest [--verbose] FILE...\n"
+    "        run PromQL test scripts (Prometheus' promql/testdata format)\n"
+    "        against the engine; prints each failure and the totals, exits\n"
+    "        1 if any statement fails or a file is malformed\n"
     "  version\n"
     "        print the version\n";
 
@@ -215,6 +221,31 @@ int Tsdb(int argc, char** argv) {
   return 2;
 }
 
+int PromqlTest(int argc, char** argv) {
+  std::vector<std::string> files;
+  bool verbose = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--verbose" || a == "-v") {
+      verbose = true;
+    } else if (a.starts_with("-")) {
+      std::fprintf(stderr, "vigil promqltest: unknown flag \"%s\"\n",
+                   a.c_str());
+      return 2;
+    } else {
+      files.push_back(a);
+    }
+  }
+  if (files.empty()) {
+    std::fprintf(stderr, "usage: vigil promqltest [--verbose] FILE...\n");
+    return 2;
+  }
+  auto run = vigil::cli::RunPromqlTests(files);
+  const std::string report = run.Report(verbose);
+  std::fwrite(report.data(), 1, report.size(), stdout);
+  return run.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -223,6 +254,7 @@ int main(int argc, char** argv) {
   if (cmd == "demo") return Demo(argc, argv);
   if (cmd == "tsdb") return Tsdb(argc, argv);
   if (cmd == "run") return RunDaemon(argc, argv);
+  if (cmd == "promqltest") return PromqlTest(argc, argv);
   if (cmd == "version" || cmd == "--version") {
     std::printf("vigil 0.1.0\n");
     return 0;
