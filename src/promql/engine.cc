@@ -1036,7 +1036,8 @@ Result<StepMatrix> Evaluator::EvalWindowCall(const Call& e, size_t matrix_arg) {
   }
   internal::WindowFunction fn = internal::FindWindowFunction(name);
   if (fn == nullptr) {
-    return EvalError("function \"" + std::string(name) + "\" is not implemented");
+    return InternalError("promql: no evaluator for function \"" +
+                         std::string(name) + "\"");
   }
   const bool keep_name = name == "last_over_time";
   OutputBuilder ob;
@@ -1294,7 +1295,8 @@ Result<StepMatrix> Evaluator::EvalCall(const Call& e) {
   // date functions without one) and scalar arguments per step.
   internal::SampleFunction fn = internal::FindSampleFunction(name);
   if (fn == nullptr) {
-    return EvalError("function \"" + std::string(name) + "\" is not implemented");
+    return InternalError("promql: no evaluator for function \"" +
+                         std::string(name) + "\"");
   }
   StepMatrix in;
   std::vector<std::vector<double>> scalars(std::max<size_t>(e.args.size(), 1));

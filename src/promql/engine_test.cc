@@ -10,6 +10,7 @@
 #include <cmath>
 #include <thread>
 
+#include "promql/functions.h"
 #include "storage/memory_storage.h"
 
 namespace vigil::promql {
@@ -98,6 +99,27 @@ TEST_F(EngineTest, EvaluationErrorsAreFailedPrecondition) {
                 .status();
   EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(st.message().find("same labelset"), std::string::npos);
+}
+
+TEST_F(EngineTest, EveryFunctionHasAnEvaluator) {
+  Load(2);
+  Engine engine;
+  for (const Function& f : AllFunctions()) {
+    std::string q = std::string(f.name) + "(";
+    for (size_t i = 0; i < f.arg_types.size(); ++i) {
+      if (i > 0) q += ", ";
+      switch (f.arg_types[i]) {
+        case ValueType::kVector: q += "x"; break;
+        case ValueType::kMatrix: q += "x[1m]"; break;
+        case ValueType::kScalar: q += "0.5"; break;
+        default: q += "\"a\""; break;
+      }
+    }
+    q += ")";
+    auto v = engine.InstantQuery(&storage_, q, 120000);
+    EXPECT_NE(v.status().code(), StatusCode::kInternal) << q << ": "
+                                                       << v.status().ToString();
+  }
 }
 
 TEST_F(EngineTest, TooManySamplesFailsTheQuery) {
