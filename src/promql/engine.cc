@@ -114,9 +114,7 @@ class OutputBuilder {
     auto& pts = out_[id].points;
     if (!pts.empty() && pts.back().t >= t) sorted_[id] = false;
     pts.push_back({t, v});
-    ++count_;
   }
-  int64_t count() const { return count_; }
 
   Result<StepMatrix> Finish() {
     for (size_t i = 0; i < out_.size(); ++i) {
@@ -139,7 +137,6 @@ class OutputBuilder {
   StepMatrix out_;
   std::vector<bool> sorted_;
   std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash_;
-  int64_t count_ = 0;
 };
 
 // Walks a StepMatrix one step at a time.
@@ -190,19 +187,24 @@ std::string LabelsString(const Labels& l) {
   return out;
 }
 
-// The labels two vectors are matched on: with `on`, those named; with
-// `ignoring`, all but those named and __name__.
-Labels MatchLabels(const Labels& l, const VectorMatching& m) {
+// With `only`, the labels named in `names`; otherwise all but those and
+// __name__ (Prometheus' by/on versus without/ignoring).
+Labels SelectLabels(const Labels& l, const std::vector<std::string>& names,
+                    bool only) {
   std::vector<LabelRef> keep;
   for (LabelRef r : l) {
-    const bool listed = std::find(m.matching_labels.begin(),
-                                  m.matching_labels.end(),
-                                  r.name) != m.matching_labels.end();
-    if (m.on ? listed : (!listed && r.name != model::kMetricName)) {
+    const bool listed =
+        std::find(names.begin(), names.end(), r.name) != names.end();
+    if (only ? listed : (!listed && r.name != model::kMetricName)) {
       keep.push_back(r);
     }
   }
   return Labels::FromSorted(std::span<const LabelRef>(keep));
+}
+
+// The labels two vectors are matched on.
+Labels MatchLabels(const Labels& l, const VectorMatching& m) {
+  return SelectLabels(l, m.matching_labels, m.on);
 }
 
 bool ShouldDropMetricName(Op op) {
@@ -303,6 +305,21 @@ bool SortedDesc(double a, double b) {
   return a > b;
 }
 
+// The time a selector or subquery reads at evaluation step `ts`: its @
+// time (or the query's start/end) if set, else ts; minus its offset.
+int64_t ResolveAt(const TimeModifiers& tm, int64_t ts,
+                  const QueryContext& ctx) {
+  int64_t base = ts;
+  if (tm.at_ms.has_value()) {
+    base = *tm.at_ms;
+  } else if (tm.at_modifier == AtModifier::kStart) {
+    base = ctx.query_start;
+  } else if (tm.at_modifier == AtModifier::kEnd) {
+    base = ctx.query_end;
+  }
+  return base - tm.offset_ms;
+}
+
 class Evaluator {
  public:
   Evaluator(QueryContext* ctx, int64_t start, int64_t end, int64_t interval)
@@ -319,15 +336,7 @@ class Evaluator {
 
  private:
   int64_t ResolveAt(const TimeModifiers& tm, int64_t ts) const {
-    int64_t base = ts;
-    if (tm.at_ms.has_value()) {
-      base = *tm.at_ms;
-    } else if (tm.at_modifier == AtModifier::kStart) {
-      base = ctx_->query_start;
-    } else if (tm.at_modifier == AtModifier::kEnd) {
-      base = ctx_->query_end;
-    }
-    return base - tm.offset_ms;
+    return promql::ResolveAt(tm, ts, *ctx_);
   }
 
   struct Loaded {
@@ -715,25 +724,13 @@ Result<StepMatrix> Evaluator::EvalAggregate(const AggregateExpr& e) {
   VIGIL_ASSIGN_OR_RETURN(StepMatrix in, Eval(*e.expr));
   if (e.op == Op::kCountValues) return EvalCountValues(e, in);
 
-  std::vector<std::string> grouping = e.grouping;
-  std::sort(grouping.begin(), grouping.end());
-  auto in_grouping = [&](std::string_view n) {
-    return std::binary_search(grouping.begin(), grouping.end(), n);
-  };
   // Group of each input series, and each group's output labels.
   std::vector<uint32_t> group_of(in.size());
   std::vector<Labels> group_labels;
   {
     std::unordered_map<std::string, uint32_t> ids;
     for (size_t i = 0; i < in.size(); ++i) {
-      std::vector<LabelRef> keep;
-      for (LabelRef r : in[i].metric) {
-        const bool g = in_grouping(r.name);
-        if (e.without ? (!g && r.name != model::kMetricName) : g) {
-          keep.push_back(r);
-        }
-      }
-      Labels l = Labels::FromSorted(std::span<const LabelRef>(keep));
+      Labels l = SelectLabels(in[i].metric, e.grouping, !e.without);
       auto [it, inserted] = ids.emplace(std::string(l.bytes()),
                                         static_cast<uint32_t>(group_labels.size()));
       if (inserted) group_labels.push_back(std::move(l));
@@ -914,7 +911,6 @@ Result<StepMatrix> Evaluator::EvalCountValues(const AggregateExpr& e,
   }
   std::vector<std::string> grouping = e.grouping;
   if (!e.without) grouping.push_back(label);
-  std::sort(grouping.begin(), grouping.end());
   OutputBuilder ob;
   StepWalker w(in);
   std::vector<std::pair<uint32_t, double>> vec;
@@ -926,16 +922,7 @@ Result<StepMatrix> Evaluator::EvalCountValues(const AggregateExpr& e,
     for (auto& [i, v] : vec) {
       LabelsBuilder b(in[i].metric);
       b.Set(label, internal::FormatFloatShortest(v));
-      Labels m = b.Build();
-      std::vector<LabelRef> keep;
-      for (LabelRef r : m) {
-        const bool g =
-            std::binary_search(grouping.begin(), grouping.end(), r.name);
-        if (e.without ? (!g && r.name != model::kMetricName) : g) {
-          keep.push_back(r);
-        }
-      }
-      Labels gl = Labels::FromSorted(std::span<const LabelRef>(keep));
+      Labels gl = SelectLabels(b.Build(), grouping, !e.without);
       auto [it, inserted] = index.emplace(std::string(gl.bytes()), groups.size());
       if (inserted) {
         groups.push_back({std::move(gl), 1});
@@ -1168,7 +1155,7 @@ Result<StepMatrix> Evaluator::EvalLabelFunction(const Call& e) {
       for (const auto& p : pieces) {
         groups.emplace_back(p.data(), p.size());
       }
-      std::string res = internal::ExpandTemplate(repl, value, groups, names);
+      std::string res = internal::ExpandTemplate(repl, groups, names);
       LabelsBuilder b(l);
       b.Set(dst, res);
       return b.Build();
@@ -1348,15 +1335,7 @@ Result<StepMatrix> Evaluator::EvalCall(const Call& e) {
 void FindTimeRange(const Expr& e, int64_t start, int64_t end,
                    const QueryContext& ctx, int64_t* mint, int64_t* maxt) {
   auto resolve = [&](const TimeModifiers& tm, int64_t ts) {
-    int64_t base = ts;
-    if (tm.at_ms.has_value()) {
-      base = *tm.at_ms;
-    } else if (tm.at_modifier == AtModifier::kStart) {
-      base = ctx.query_start;
-    } else if (tm.at_modifier == AtModifier::kEnd) {
-      base = ctx.query_end;
-    }
-    return base - tm.offset_ms;
+    return ResolveAt(tm, ts, ctx);
   };
   switch (e.kind) {
     case ExprKind::kVectorSelector: {

@@ -61,7 +61,7 @@ double BucketQuantile(double q, std::vector<std::pair<double, double>> buckets);
 // Go's strconv.ParseFloat for `le` values: false when `s` is not a number.
 bool ParseGoFloat(std::string_view s, double* out);
 // Go's regexp.Expand template: $1, ${1}, $name, ${name}, $$.
-std::string ExpandTemplate(std::string_view tmpl, std::string_view src,
+std::string ExpandTemplate(std::string_view tmpl,
                            std::span<const std::string_view> groups,
                            const std::map<std::string, int>& names);
 

@@ -584,10 +584,9 @@ std::string FormatFloatShortest(double v) {
   return std::string(buf, p);
 }
 
-std::string ExpandTemplate(std::string_view tmpl, std::string_view src,
+std::string ExpandTemplate(std::string_view tmpl,
                            std::span<const std::string_view> groups,
                            const std::map<std::string, int>& names) {
-  (void)src;
   std::string out;
   auto is_name_char = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -477,12 +477,8 @@ bool Lexer::LexStatements(Token* out) {
       return true;
     case '"':
     case '\'':
-      string_open_ = r;
-      state_ = State::kString;
-      return false;
     case '`':
-      string_open_ = r;
-      state_ = State::kRawString;
+      StartString(r);
       return false;
     case '(':
       *out = Emit(TokenType::kLeftParen);
@@ -572,12 +568,8 @@ bool Lexer::LexInsideBraces(Token* out) {
     case ',': *out = Emit(TokenType::kComma); return true;
     case '"':
     case '\'':
-      string_open_ = r;
-      state_ = State::kString;
-      return false;
     case '`':
-      string_open_ = r;
-      state_ = State::kRawString;
+      StartString(r);
       return false;
     case '=':
       if (NextRune() == '~') {

@@ -146,6 +146,11 @@ class Lexer {
   // width 1); -1 at the end.
   int32_t NextRune();
   void Backup() { pos_ -= width_; }
+  // Enters the string state for an opening quote: ", ' or ` (raw).
+  void StartString(int32_t quote) {
+    string_open_ = quote;
+    state_ = quote == '`' ? State::kRawString : State::kString;
+  }
   int32_t Peek();
   bool Accept(std::string_view valid);
   void AcceptRun(std::string_view valid);

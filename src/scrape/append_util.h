@@ -10,11 +10,13 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "model/labels.h"
 #include "storage/interface.h"
 #include "storage/series_iterator.h"
+#include "vigil/result.h"
 #include "vigil/status.h"
 
 namespace vigil::scrape::internal {
@@ -55,6 +57,13 @@ inline bool IsSampleRejection(const Status& s) {
   return s.code() == StatusCode::kOutOfRange ||
          s.code() == StatusCode::kAlreadyExists;
 }
+
+// Appends by a cached `ref` alone (no labels). When there is no ref (0) or
+// storage no longer knows it (kNotFound: the series was collected), appends
+// with `labels()` instead; an error from labels() is returned as is.
+Result<storage::SeriesRef> AppendByRef(
+    storage::Appender& app, storage::SeriesRef ref, int64_t t, double v,
+    const std::function<Result<model::Labels>()>& labels);
 
 struct ReportValues {
   double up = 0;

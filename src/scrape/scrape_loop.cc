@@ -292,20 +292,23 @@ ScrapeLoop::AppendResult ScrapeLoop::Append(storage::Appender& app,
     storage::SeriesRef ref = cached != nullptr ? cached->ref : 0;
     // A cached ref needs no labels; one that storage no longer knows (its
     // series was collected) falls back to the labels, like a new series.
-    Result<storage::SeriesRef> appended_ref =
-        ref != 0 ? app.Append(ref, model::Labels(), t, v)
-                 : Result<storage::SeriesRef>(NotFoundError("no ref"));
-    if (!appended_ref.ok() &&
-        appended_ref.status().code() == StatusCode::kNotFound) {
-      model::Labels built = internal::MutateSampleLabels(
-          parser.labels(), target_->labels(), options_.honor_labels);
-      if (Status s = internal::VerifyLabelLimits(built, options_.label_limits);
-          !s.ok()) {
-        metrics_->exceeded_label_limits.Inc();
-        err = s;
-        break;
-      }
-      appended_ref = app.Append(0, built, t, v);
+    bool over_label_limits = false;
+    Result<storage::SeriesRef> appended_ref = internal::AppendByRef(
+        app, ref, t, v, [&]() -> Result<model::Labels> {
+          model::Labels built = internal::MutateSampleLabels(
+              parser.labels(), target_->labels(), options_.honor_labels);
+          Status limits =
+              internal::VerifyLabelLimits(built, options_.label_limits);
+          if (!limits.ok()) {
+            over_label_limits = true;
+            return limits;
+          }
+          return built;
+        });
+    if (over_label_limits) {
+      metrics_->exceeded_label_limits.Inc();
+      err = appended_ref.status();
+      break;
     }
     bool sample_added = false;
     if (appended_ref.ok()) {
@@ -337,14 +340,8 @@ ScrapeLoop::AppendResult ScrapeLoop::Append(storage::Appender& app,
   if (err.ok()) {
     const double stale = internal::StaleNaN();
     cache_->ForEachStale([&](std::string_view series, storage::SeriesRef ref) {
-      Result<storage::SeriesRef> s =
-          ref != 0 ? app.Append(ref, model::Labels(), default_t, stale)
-                   : Result<storage::SeriesRef>(NotFoundError("no ref"));
-      if (!s.ok() && s.status().code() == StatusCode::kNotFound) {
-        Result<model::Labels> labels = LabelsOfSeries(series);
-        if (!labels.ok()) return true;  // it parsed when it was cached
-        s = app.Append(0, *labels, default_t, stale);
-      }
+      Result<storage::SeriesRef> s = internal::AppendByRef(
+          app, ref, default_t, stale, [&] { return LabelsOfSeries(series); });
       if (s.ok() || internal::IsSampleRejection(s.status())) return true;
       err = s.status();
       return false;

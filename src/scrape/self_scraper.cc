@@ -103,13 +103,10 @@ class SelfScraper::Sink final : public metrics::MetricSink {
     if (err_.ok()) {
       const double stale = internal::StaleNaN();
       cache.ForEachStale([&](std::string_view key, storage::SeriesRef ref) {
-        Result<storage::SeriesRef> r =
-            ref != 0 ? app_->Append(ref, model::Labels(), t_, stale)
-                     : Result<storage::SeriesRef>(NotFoundError("no ref"));
-        if (!r.ok() && r.status().code() == StatusCode::kNotFound) {
-          r = app_->Append(0, owner_->FinalLabels(LabelsOfKey(key)), t_,
-                           stale);
-        }
+        Result<storage::SeriesRef> r = internal::AppendByRef(
+            *app_, ref, t_, stale, [&]() -> Result<model::Labels> {
+              return owner_->FinalLabels(LabelsOfKey(key));
+            });
         if (r.ok() || internal::IsSampleRejection(r.status())) return true;
         err_ = r.status();
         return false;
@@ -146,18 +143,14 @@ class SelfScraper::Sink final : public metrics::MetricSink {
     internal::ScrapeCache::Entry* e = cache.Get(key_);
     // A cached ref needs no labels; an unknown one falls back to them.
     const storage::SeriesRef ref = e != nullptr ? e->ref : 0;
-    Result<storage::SeriesRef> r =
-        ref != 0 ? app_->Append(ref, model::Labels(), t, v)
-                 : Result<storage::SeriesRef>(NotFoundError("no ref"));
-    if (!r.ok() && r.status().code() == StatusCode::kNotFound) {
-      model::Labels lset = owner_->FinalLabels(LabelsOfKey(key_));
-      r = app_->Append(0, lset, t, v);
-      if (!r.ok() && !internal::IsSampleRejection(r.status())) {
-        err_ = r.status().WithPrefix(lset.ToString());
-        return;
-      }
-    } else if (!r.ok() && !internal::IsSampleRejection(r.status())) {
-      err_ = r.status();
+    model::Labels lset;  // set when the append needed the labels
+    Result<storage::SeriesRef> r = internal::AppendByRef(
+        *app_, ref, t, v, [&]() -> Result<model::Labels> {
+          lset = owner_->FinalLabels(LabelsOfKey(key_));
+          return lset;
+        });
+    if (!r.ok() && !internal::IsSampleRejection(r.status())) {
+      err_ = lset.empty() ? r.status() : r.status().WithPrefix(lset.ToString());
       return;
     }
     if (e != nullptr) {
