@@ -157,16 +157,4 @@ Status ReportSeries::AppendStale(storage::Appender& app, int64_t t) {
   return Status::OK();
 }
 
-Result<storage::SeriesRef> AppendByRef(
-    storage::Appender& app, storage::SeriesRef ref, int64_t t, double v,
-    const std::function<Result<model::Labels>()>& labels) {
-  if (ref != 0) {
-    Result<storage::SeriesRef> r = app.Append(ref, model::Labels(), t, v);
-    if (r.ok() || r.status().code() != StatusCode::kNotFound) return r;
-  }
-  Result<model::Labels> l = labels();
-  if (!l.ok()) return l.status();
-  return app.Append(0, *l, t, v);
-}
-
 }  // namespace vigil::scrape::internal

@@ -10,7 +10,6 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string_view>
 
 #include "model/labels.h"
@@ -60,10 +59,20 @@ inline bool IsSampleRejection(const Status& s) {
 
 // Appends by a cached `ref` alone (no labels). When there is no ref (0) or
 // storage no longer knows it (kNotFound: the series was collected), appends
-// with `labels()` instead; an error from labels() is returned as is.
-Result<storage::SeriesRef> AppendByRef(
-    storage::Appender& app, storage::SeriesRef ref, int64_t t, double v,
-    const std::function<Result<model::Labels>()>& labels);
+// with `labels()` instead; an error from labels() is returned as is. A
+// template, not std::function: it runs once per scraped sample.
+template <typename LabelsFn>  // Result<model::Labels>()
+Result<storage::SeriesRef> AppendByRef(storage::Appender& app,
+                                       storage::SeriesRef ref, int64_t t,
+                                       double v, LabelsFn&& labels) {
+  if (ref != 0) {
+    Result<storage::SeriesRef> r = app.Append(ref, model::Labels(), t, v);
+    if (r.ok() || r.status().code() != StatusCode::kNotFound) return r;
+  }
+  Result<model::Labels> l = labels();
+  if (!l.ok()) return l.status();
+  return app.Append(0, *l, t, v);
+}
 
 struct ReportValues {
   double up = 0;
