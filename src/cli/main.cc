@@ -19,6 +19,7 @@
 #include "cli/promqltest.h"
 #include "cli/tsdb_import.h"
 #include "daemon/run.h"
+#include "model/duration.h"
 
 namespace {
 
@@ -30,9 +31,13 @@ constexpr const char* kUsage =
     "        run a simulated, instrumented inference service and serve its\n"
     "        metrics on ADDR (default 127.0.0.1:9464) until SIGINT/SIGTERM\n"
     "  run --config FILE [--storage.path DIR] [--listen ADDR]\n"
+    "      [--query.timeout DUR] [--query.max-samples N]\n"
+    "      [--query.max-concurrency N] [--query.lookback-delta DUR]\n"
     "        scrape the configured targets and vigil itself into the\n"
-    "        storage, serve /metrics, /health, /ready on ADDR (default\n"
-    "        127.0.0.1:9090); SIGHUP reloads, SIGTERM stops cleanly\n"
+    "        storage, serve /metrics, /health, /ready and Prometheus'\n"
+    "        query API (/api/v1/...) on ADDR (default 127.0.0.1:9090);\n"
+    "        the --query.* flags are Prometheus' (defaults 2m, 50000000,\n"
+    "        20, 5m); SIGHUP reloads, SIGTERM stops cleanly\n"
     "  tsdb import FILE --storage.path DIR\n"
     "        backfill an OpenMetrics file whose samples carry timestamps\n"
     "        (as promtool tsdb create-blocks-from openmetrics reads)\n"
@@ -131,7 +136,9 @@ int RunDaemon(int argc, char** argv) {
   Args args;
   if (!ParseArgs("run", argc, argv, 2,
                  {"--config", "--config.file", "--storage.path", "--listen",
-                  "--web.listen-address", "--duration"},
+                  "--web.listen-address", "--duration", "--query.timeout",
+                  "--query.max-samples", "--query.max-concurrency",
+                  "--query.lookback-delta"},
                  &args)) {
     return 2;
   }
@@ -141,6 +148,26 @@ int RunDaemon(int argc, char** argv) {
     if (k == "--storage.path") opts.storage_path = v;
     if (k == "--listen" || k == "--web.listen-address") opts.listen_address = v;
     if (k == "--duration") opts.duration_s = std::atof(v.c_str());
+    if (k == "--query.timeout" || k == "--query.lookback-delta") {
+      auto d = vigil::model::ParseDuration(v);
+      if (!d.ok() || d->count() <= 0) {
+        std::fprintf(stderr, "vigil run: %s: \"%s\" is not a positive duration\n",
+                     k.c_str(), v.c_str());
+        return 2;
+      }
+      if (k == "--query.timeout") opts.query.timeout = *d;
+      if (k == "--query.lookback-delta") opts.query.lookback_delta_ms = d->count();
+    }
+    if (k == "--query.max-samples" || k == "--query.max-concurrency") {
+      int64_t n = 0;
+      if (!ParseInt64(v, &n) || n <= 0 || (k == "--query.max-concurrency" && n > 10000)) {
+        std::fprintf(stderr, "vigil run: %s: \"%s\" is not a positive integer\n",
+                     k.c_str(), v.c_str());
+        return 2;
+      }
+      if (k == "--query.max-samples") opts.query.max_samples = n;
+      if (k == "--query.max-concurrency") opts.query.max_concurrent_queries = static_cast<int>(n);
+    }
   }
   if (opts.config_file.empty() || !args.positional.empty()) {
     std::fprintf(stderr, "usage: vigil run --config FILE [--storage.path DIR] "

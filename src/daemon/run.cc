@@ -8,10 +8,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <stop_token>
 #include <thread>
 
 #include "base/status_macros.h"
+#include "daemon/api.h"
 #include "daemon/config.h"
+#include "exporter/internal.h"
 #include "scrape/manager.h"
 #include "scrape/self_scraper.h"
 #include "tsdb/db.h"
@@ -118,16 +121,29 @@ Status Run(const RunOptions& options) {
   VIGIL_RETURN_IF_ERROR(
       registry.Register(std::make_shared<metrics::ProcessCollector>()));
 
+  scrape::ScrapeManager manager({.appendable = db.get(), .registry = &registry});
+  VIGIL_RETURN_IF_ERROR(manager.ApplyConfig(config.scrape_configs));
+
+  promql::EngineOptions engine_options = options.query;
+  engine_options.default_subquery_step_ms = config.global.evaluation_interval.count();
+  promql::Engine engine(engine_options);
+  std::stop_source shutdown;
+  Api api({.storage = db.get(),
+           .engine = &engine,
+           .scrape = &manager,
+           .shutdown = shutdown.get_token()});
+
   exporter::ExporterOptions eo;
   eo.listen_address = options.listen_address;
   eo.registry = &registry;
+  // Range queries and match[] lists arrive as form bodies.
+  eo.max_request_bytes = 1 << 20;
+  eo.worker_threads = 8;
   VIGIL_ASSIGN_OR_RETURN(auto web, exporter::Exporter::Create(eo));
+  api.Register(&exporter::internal::ExporterAccess::server(*web));
   VIGIL_RETURN_IF_ERROR(web->Start());
   Log("listening on " + options.listen_address + " (port " +
       std::to_string(web->port()) + ")");
-
-  scrape::ScrapeManager manager({.appendable = db.get(), .registry = &registry});
-  VIGIL_RETURN_IF_ERROR(manager.ApplyConfig(config.scrape_configs));
   scrape::SelfScraperOptions so;
   so.instance = options.listen_address;
   so.interval = config.global.scrape_interval;
@@ -162,6 +178,7 @@ Status Run(const RunOptions& options) {
                   : "reload failed: " + st.ToString());
     }
   }
+  shutdown.request_stop();  // running queries end with "canceled"
   self.Stop();
   manager.Stop();
   web->Stop();

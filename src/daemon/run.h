@@ -1,8 +1,8 @@
 // `vigil run`: the daemon. Reads a Prometheus-style configuration (see
 // daemon/config.h), opens the storage, scrapes the configured targets and
 // vigil's own registry (without HTTP) into it, and serves /metrics,
-// /health and /ready. Later issues add the query API, rules, alerting and
-// the UI to the same process.
+// /health, /ready and Prometheus' query API (daemon/api.h). Later issues
+// add rules, alerting and the UI to the same process.
 //
 //   RunOptions opts{.config_file = "vigil.yml"};
 //   return Run(opts).ok() ? 0 : 1;   // until SIGINT/SIGTERM; SIGHUP reloads
@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "promql/engine.h"
 #include "vigil/status.h"
 
 namespace vigil::daemon {
@@ -22,6 +23,8 @@ struct RunOptions {
   std::string listen_address = "127.0.0.1:9090";
   // Stop after this many seconds (0: run until signalled); for tests.
   double duration_s = 0;
+  // The query engine's limits (Prometheus' --query.* flags).
+  promql::EngineOptions query;
 };
 
 // Blocks until SIGINT or SIGTERM (clean shutdown: scrapes stopped, the WAL

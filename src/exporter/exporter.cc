@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "exposition/encoder.h"
+#include "exporter/internal.h"
 #include "http/server.h"
 
 namespace vigil::exporter {
@@ -134,6 +135,10 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(ExporterOptions options) {
     r->body = ok ? "ready\n" : "not ready\n";
   });
   return std::unique_ptr<Exporter>(new Exporter(std::move(impl)));
+}
+
+http::Server& internal::ExporterAccess::server(Exporter& exporter) {
+  return *exporter.impl_->server;
 }
 
 Status Exporter::Start() { return impl_->server->Start(); }

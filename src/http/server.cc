@@ -33,10 +33,23 @@ Status ParseListenAddress(const std::string& address, std::string* host, int* po
 }
 
 namespace {
-// cpp-httplib routes by regular expression; vigil routes by exact path.
-std::string EscapeRegex(const std::string& path) {
+// cpp-httplib routes by regular expression; vigil routes by exact path
+// with "{name}" segments, each becoming one capture group. Appends the
+// names of those segments to `names`.
+std::string PathPattern(const std::string& path, std::vector<std::string>* names) {
   std::string out;
-  for (char c : path) {
+  for (size_t i = 0; i < path.size(); ++i) {
+    const char c = path[i];
+    if (c == '{' && (i == 0 || path[i - 1] == '/')) {
+      const size_t close = path.find('}', i);
+      if (close != std::string::npos &&
+          (close + 1 == path.size() || path[close + 1] == '/')) {
+        names->push_back(path.substr(i + 1, close - i - 1));
+        out += "([^/]+)";
+        i = close;
+        continue;
+      }
+    }
     if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) out.push_back('\\');
     out.push_back(c);
   }
@@ -111,10 +124,12 @@ Result<std::unique_ptr<Server>> Server::Create(ServerOptions options) {
 }
 
 void Server::Handle(const std::string& method, const std::string& path, Handler handler) {
-  impl_->methods_by_path[path].insert(method);
+  std::vector<std::string> names;
+  std::string pattern = PathPattern(path, &names);
+  if (names.empty()) impl_->methods_by_path[path].insert(method);
   const size_t max_body = impl_->options.max_body_bytes;
-  auto adapter = [handler = std::move(handler), max_body](const httplib::Request& req,
-                                                          httplib::Response& res) {
+  auto adapter = [handler = std::move(handler), max_body, names](const httplib::Request& req,
+                                                                 httplib::Response& res) {
     // cpp-httplib enforces the payload limit only on methods that expect a
     // body; a GET carrying one is held to the same limit here.
     const std::string length = req.get_header_value("Content-Length");
@@ -131,6 +146,9 @@ void Server::Handle(const std::string& method, const std::string& path, Handler 
     r.body = req.body;
     r.remote_addr = req.remote_addr;
     for (const auto& [k, v] : req.params) r.params.emplace(k, v);
+    for (size_t i = 0; i < names.size() && i + 1 < req.matches.size(); ++i) {
+      r.path_params[names[i]] = req.matches[i + 1].str();
+    }
     r.header = [&req](const std::string& name) { return req.get_header_value(name.c_str()); };
     Response out;
     handler(r, &out);
@@ -138,7 +156,7 @@ void Server::Handle(const std::string& method, const std::string& path, Handler 
     for (const auto& [k, v] : out.headers) res.set_header(k.c_str(), v);
     res.set_content(std::move(out.body), out.content_type.c_str());
   };
-  impl_->routes.push_back({method, EscapeRegex(path), std::move(adapter)});
+  impl_->routes.push_back({method, std::move(pattern), std::move(adapter)});
 }
 
 Status Server::Start() {

@@ -34,6 +34,8 @@ struct Request {
   std::string body;
   std::string remote_addr;
   std::multimap<std::string, std::string> params;  // query and form parameters
+  // Values of a pattern route's "{name}" segments, by name.
+  std::map<std::string, std::string> path_params;
   // Header lookup is case-insensitive; empty when absent.
   std::function<std::string(const std::string&)> header;
 };
@@ -65,6 +67,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
+  // Routes `method` requests for `path`. A segment written "{name}" matches
+  // any one non-empty path segment and is passed in Request::path_params
+  // ("/api/v1/label/{name}/values"); other characters match exactly.
   void Handle(const std::string& method, const std::string& path, Handler handler);
   // Binds and starts serving on a background thread. Idempotent.
   Status Start();

@@ -1439,7 +1439,10 @@ Result<Value> Engine::RangeQuery(storage::Queryable* storage,
 Result<Value> Engine::Exec(storage::Queryable* storage, const Expr& expr,
                            int64_t start_ms, int64_t end_ms, int64_t step_ms,
                            bool instant, const QueryOptions& options) {
-  const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+  const auto timeout = options.timeout.count() > 0
+                           ? std::min(options.timeout, options_.timeout)
+                           : options_.timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   {
     std::unique_lock lock(mu_);
     if (!slot_free_.wait_until(lock, deadline, [&] {

@@ -55,6 +55,9 @@ struct EngineOptions {
 // Per-query settings.
 struct QueryOptions {
   std::stop_token stop;  // cancels the query when requested
+  // A timeout for this query (the API's `timeout` parameter); the engine's
+  // own timeout still applies when shorter. Zero: the engine's only.
+  std::chrono::milliseconds timeout{0};
 };
 
 class Engine {

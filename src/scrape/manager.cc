@@ -178,12 +178,15 @@ Status ScrapeManager::ApplyConfig(const std::vector<ScrapeConfig>& configs) {
     if (s.predecessor != nullptr) {
       // The cache maps series text to storage refs; honor_labels changes
       // which series a text stands for, so then the old series end here.
-      if (s.predecessor->config.honor_labels == s.config->honor_labels) {
-        cache = s.predecessor->loop->ReleaseCache();
-      } else {
+      // The metadata is carried over either way.
+      const bool same_series =
+          s.predecessor->config.honor_labels == s.config->honor_labels;
+      if (!same_series) {
         (void)s.predecessor->loop->WriteStaleMarkers(
             std::chrono::system_clock::now());
       }
+      cache = s.predecessor->loop->ReleaseCache();
+      if (!same_series && cache != nullptr) cache->ForgetSeries();
       s.target->CopyHealthFrom(*s.predecessor->loop->target());
     }
     auto runner = std::make_shared<Runner>();

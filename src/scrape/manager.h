@@ -12,13 +12,22 @@
 //   for (const TargetStatus& t : manager.Targets()) { ... }  // the API
 //   manager.Stop();
 //
+// Metric metadata: each TargetStatus carries its target's metadata
+// snapshot (TargetStatus::metadata, TYPE/HELP/UNIT per family, shared and
+// immutable), so /api/v1/metadata is one Targets() call: aggregate by
+// metric_family over the targets, drop duplicates, then apply `metric` and
+// `limit` (Prometheus' api.metricMetadata); /api/v1/targets/metadata reads
+// the same snapshots with the target labels.
+//
 // Scheduling: each target first scrapes at its offset within the interval
 // (Target::Offset, deterministic by target and jitter_seed), then every
 // interval; a scrape that overruns skips the missed slots.
 //
 // ApplyConfig starts new targets, keeps unchanged ones running untouched,
 // restarts targets whose job settings changed (carrying over their series
-// cache and health, without staleness markers), and stops removed targets,
+// cache, metadata and health, without staleness markers; a change of
+// honor_labels ends the old series with markers but keeps the metadata
+// and health), and stops removed targets,
 // writing staleness markers for all their series at once. (Prometheus waits
 // about two intervals first, in case service discovery brings the target
 // back; static targets do not flap, so vigil does not wait.) Stop() ends
@@ -71,7 +80,9 @@ class ScrapeManager {
   // Stops every loop and waits for them. Idempotent.
   void Stop();
 
-  // Every active target, sorted by job then labels.
+  // Every active target, sorted by job then labels, each with its
+  // metadata snapshot (never null; taking it copies a pointer, not the
+  // metadata).
   std::vector<TargetStatus> Targets() const;
 
  private:

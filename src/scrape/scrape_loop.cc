@@ -243,7 +243,11 @@ ScrapeLoop::ScrapeLoop(std::shared_ptr<Target> target,
       metrics_(metrics ? std::move(metrics) : ScrapeMetrics::Create(nullptr)),
       cache_(cache ? std::move(cache)
                    : std::make_unique<internal::ScrapeCache>()),
-      report_(target_->labels()) {}
+      report_(target_->labels()),
+      published_metadata_(cache_->metadata()) {
+  // A cache carried over a reload brings its metadata to the new target.
+  target_->SetMetadata(published_metadata_);
+}
 
 ScrapeLoop::~ScrapeLoop() = default;
 
@@ -271,7 +275,25 @@ ScrapeLoop::AppendResult ScrapeLoop::Append(storage::Appender& app,
       break;
     }
     if (*e == exposition::TextParser::Entry::kEof) break;
-    if (*e != exposition::TextParser::Entry::kSample) continue;
+    switch (*e) {
+      case exposition::TextParser::Entry::kSample:
+        break;
+      case exposition::TextParser::Entry::kType:
+        cache_->SetType(parser.family(),
+                        exposition::ParsedTypeName(parser.type()));
+        continue;
+      case exposition::TextParser::Entry::kHelp:
+        // help() unescapes into a new string; the cache copies it only
+        // when it differs.
+        cache_->SetHelp(parser.family(), parser.help());
+        continue;
+      case exposition::TextParser::Entry::kUnit:
+        cache_->SetUnit(parser.family(), parser.unit());
+        continue;
+      case exposition::TextParser::Entry::kComment:
+      case exposition::TextParser::Entry::kEof:
+        continue;
+    }
     ++r.total;
 
     std::optional<int64_t> ts;
@@ -410,6 +432,10 @@ Status ScrapeLoop::ScrapeAndReport(
   }
   scraped_ = true;
   last_t_ = t;
+  if (cache_->metadata() != published_metadata_) {
+    published_metadata_ = cache_->metadata();
+    target_->SetMetadata(published_metadata_);
+  }
   target_->Report(start, duration, scrape_err);
   internal::ReportValues values;
   values.up = scrape_err.ok() ? 1 : 0;

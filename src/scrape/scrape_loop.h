@@ -19,7 +19,12 @@
 // or a label limit exceeded, a storage error other than a rejected sample)
 // rolls the samples back and commits only staleness markers for every
 // series of the previous scrape plus the report series with up=0; the error
-// is kept in the Target. Rejected samples (out of order, duplicate
+// is kept in the Target.
+//
+// TYPE, HELP and UNIT lines go to the cache's metadata (see
+// internal::ScrapeCache); after a scrape that changed it, the new snapshot
+// is handed to the Target (Target::metadata()). A loop built with a
+// carried-over cache hands its metadata to the new target at once. Rejected samples (out of order, duplicate
 // timestamp) are counted in vigil_scrape_* metrics and do not fail the
 // scrape. A scrape aborted by Abort() records nothing.
 //
@@ -153,6 +158,8 @@ class ScrapeLoop {
   internal::ReportSeries report_;
   bool scraped_ = false;
   int64_t last_t_ = 0;  // timestamp of the last scrape
+  // The cache's metadata snapshot last handed to the target.
+  MetadataSnapshot published_metadata_;
 };
 
 }  // namespace vigil::scrape

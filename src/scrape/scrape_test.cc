@@ -20,6 +20,7 @@
 
 #include "scrape/config.h"
 #include "scrape/manager.h"
+#include "scrape/scrape_cache.h"
 #include "scrape/scrape_loop.h"
 #include "scrape/target.h"
 #include "scrape/test_storage.h"
@@ -663,6 +664,181 @@ TEST_F(ScrapeLoopTest, StaleMarkersComeAfterTheLastScrape) {
   EXPECT_EQ(a->t, 1001);
 }
 
+// --- Metric metadata -------------------------------------------------------
+
+MetricMetadata Meta(std::string family, std::string type, std::string help,
+                    std::string unit = "") {
+  return {std::move(family), std::move(type), std::move(help),
+          std::move(unit)};
+}
+
+TEST(ScrapeCacheTest, MetadataSnapshotChangesOnlyWithTheMetadata) {
+  internal::ScrapeCache cache;
+  ASSERT_NE(cache.metadata(), nullptr);
+  EXPECT_TRUE(cache.metadata()->empty());
+
+  cache.SetHelp("b", "B.");
+  cache.SetType("a", "counter");
+  cache.SetHelp("a", "A.");
+  cache.IterDone(true);
+  const MetadataSnapshot first = cache.metadata();
+  EXPECT_EQ(*first, (std::vector<MetricMetadata>{Meta("a", "counter", "A."),
+                                                 Meta("b", "unknown", "B.")}));
+
+  // The same lines again: the same snapshot.
+  cache.SetType("a", "counter");
+  cache.SetHelp("a", "A.");
+  cache.SetHelp("b", "B.");
+  cache.IterDone(true);
+  EXPECT_EQ(cache.metadata(), first);
+
+  // A change undone within one iteration is no change.
+  cache.SetType("a", "gauge");
+  cache.SetType("a", "counter");
+  cache.SetHelp("a", "A.");
+  cache.SetHelp("b", "B.");
+  cache.IterDone(true);
+  EXPECT_EQ(cache.metadata(), first);
+
+  // A failed iteration (nothing seen) keeps everything.
+  cache.IterDone(false);
+  EXPECT_EQ(cache.metadata(), first);
+
+  // A successful one drops unseen families and unsaid fields.
+  cache.SetType("a", "counter");
+  cache.IterDone(true);
+  EXPECT_EQ(*cache.metadata(),
+            (std::vector<MetricMetadata>{Meta("a", "counter", "")}));
+
+  // ForgetSeries keeps the metadata.
+  cache.ForgetSeries();
+  EXPECT_EQ(cache.metadata()->size(), 1u);
+}
+
+TEST_F(ScrapeLoopTest, MetadataFromTheTextFormat) {
+  server_.Set(
+      "# HELP a_total Requests\\nserved, \\\\ escaped.\n"
+      "# TYPE a_total counter\n"
+      "a_total 3\n"
+      "# TYPE g gauge\n"
+      "g 1\n"
+      "# HELP u An untyped one.\n"
+      "# TYPE u untyped\n"
+      "u 1\n"
+      "# TYPE h histogram\n"
+      "h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"
+      "# TYPE s summary\n"
+      "s_sum 1\ns_count 1\n"
+      "# A comment, not metadata.\n"
+      "plain 1\n");
+  auto loop = MakeLoop(Job(server_.address()), &storage_);
+  EXPECT_TRUE(loop->target()->metadata()->empty());
+  ASSERT_TRUE(loop->ScrapeAndReport(At(1000)).ok());
+  EXPECT_EQ(*loop->target()->metadata(),
+            (std::vector<MetricMetadata>{
+                Meta("a_total", "counter", "Requests\nserved, \\ escaped."),
+                Meta("g", "gauge", ""), Meta("h", "histogram", ""),
+                Meta("s", "summary", ""),
+                Meta("u", "unknown", "An untyped one.")}));
+  EXPECT_EQ(*loop->target()->status().metadata, *loop->target()->metadata());
+}
+
+TEST_F(ScrapeLoopTest, MetadataFromOpenMetricsWithUnits) {
+  server_.Set(
+      "# TYPE req_seconds histogram\n"
+      "# UNIT req_seconds seconds\n"
+      "# HELP req_seconds Request \\\"latency\\\".\n"
+      "req_seconds_bucket{le=\"+Inf\"} 1\n"
+      "req_seconds_sum 0.5\n"
+      "req_seconds_count 1\n"
+      "# TYPE c counter\n"
+      "# HELP c Things.\n"
+      "c_total 1\n"
+      "c_created 1.5\n"
+      "# TYPE b info\n"
+      "b_info{version=\"1\"} 1\n"
+      "# TYPE st stateset\n"
+      "st{st=\"on\"} 1\n"
+      "# TYPE gh gaugehistogram\n"
+      "gh_bucket{le=\"+Inf\"} 1\n"
+      "gh_gcount 1\n"
+      "gh_gsum 1\n"
+      "# TYPE x unknown\n"
+      "x 1\n"
+      "# EOF\n",
+      "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  auto loop = MakeLoop(Job(server_.address()), &storage_);
+  ASSERT_TRUE(loop->ScrapeAndReport(At(1000)).ok());
+  EXPECT_EQ(*loop->target()->metadata(),
+            (std::vector<MetricMetadata>{
+                Meta("b", "info", ""), Meta("c", "counter", "Things."),
+                Meta("gh", "gaugehistogram", ""),
+                Meta("req_seconds", "histogram", "Request \"latency\".",
+                     "seconds"),
+                Meta("st", "stateset", ""), Meta("x", "unknown", "")}));
+}
+
+TEST_F(ScrapeLoopTest, MetadataFollowsSuccessfulScrapesOnly) {
+  server_.Set(
+      "# HELP a A.\n# TYPE a counter\na 1\n"
+      "# HELP b B.\n# TYPE b gauge\nb 1\n");
+  auto loop = MakeLoop(Job(server_.address()), &storage_);
+  ASSERT_TRUE(loop->ScrapeAndReport(At(1000)).ok());
+  const MetadataSnapshot first = loop->target()->metadata();
+  EXPECT_EQ(*first, (std::vector<MetricMetadata>{Meta("a", "counter", "A."),
+                                                 Meta("b", "gauge", "B.")}));
+
+  // Unchanged: the target keeps the very same snapshot.
+  ASSERT_TRUE(loop->ScrapeAndReport(At(2000)).ok());
+  EXPECT_EQ(loop->target()->metadata(), first);
+
+  // HELP changed.
+  server_.Set(
+      "# HELP a A, again.\n# TYPE a counter\na 1\n"
+      "# HELP b B.\n# TYPE b gauge\nb 1\n");
+  ASSERT_TRUE(loop->ScrapeAndReport(At(3000)).ok());
+  EXPECT_EQ(*loop->target()->metadata(),
+            (std::vector<MetricMetadata>{Meta("a", "counter", "A, again."),
+                                         Meta("b", "gauge", "B.")}));
+
+  // Failed scrapes (an HTTP error, a malformed exposition) keep it all.
+  const MetadataSnapshot before_failures = loop->target()->metadata();
+  server_.Set("oops", std::string(kText), 500);
+  EXPECT_FALSE(loop->ScrapeAndReport(At(4000)).ok());
+  EXPECT_EQ(loop->target()->metadata(), before_failures);
+  server_.Set("# TYPE a counter\na{ 1\n");
+  EXPECT_FALSE(loop->ScrapeAndReport(At(5000)).ok());
+  EXPECT_EQ(loop->target()->metadata(), before_failures);
+
+  // A successful scrape without b, and without a's HELP line: b is gone,
+  // a's help with it.
+  server_.Set("# TYPE a counter\na 1\nb 1\n");
+  ASSERT_TRUE(loop->ScrapeAndReport(At(6000)).ok());
+  EXPECT_EQ(*loop->target()->metadata(),
+            (std::vector<MetricMetadata>{Meta("a", "counter", "")}));
+
+  // Nothing at all any more.
+  server_.Set("a 1\n");
+  ASSERT_TRUE(loop->ScrapeAndReport(At(7000)).ok());
+  EXPECT_TRUE(loop->target()->metadata()->empty());
+}
+
+TEST_F(ScrapeLoopTest, MetadataMovesWithTheCache) {
+  server_.Set("# HELP a A.\n# TYPE a counter\na 1\n");
+  ScrapeConfig c = Job(server_.address());
+  auto loop = MakeLoop(c, &storage_);
+  ASSERT_TRUE(loop->ScrapeAndReport(At(1000)).ok());
+  auto targets = TargetsFromConfig(c);
+  ASSERT_TRUE(targets.ok());
+  auto scraper = NewHttpScraper(c, *(*targets)[0]);
+  ASSERT_TRUE(scraper.ok());
+  ScrapeLoop next((*targets)[0], std::move(scraper).value(), &storage_,
+                  LoopOptions::FromConfig(c), nullptr, loop->ReleaseCache());
+  // Before the new loop has scraped.
+  EXPECT_EQ(*next.target()->metadata(),
+            (std::vector<MetricMetadata>{Meta("a", "counter", "A.")}));
+}
+
 std::string TestData(const std::string& name) {
   const char* dir = std::getenv("VIGIL_SOURCE_DIR");
   return std::string(dir ? dir : ".") + "/src/scrape/testdata/" + name;
@@ -854,6 +1030,54 @@ TEST(ScrapeManagerTest, ReloadKeepsUnchangedStopsRemovedAndRestartsChanged) {
     EXPECT_FALSE(IsStale(s.v));
   }
   EXPECT_EQ(manager.Targets()[0].health, TargetHealth::kUp);
+}
+
+TEST(ScrapeManagerTest, TargetsCarryMetadataAcrossReloads) {
+  TestServer server;
+  server.Set("# HELP a A.\n# TYPE a counter\na 1\n");
+  TestServer other;
+  other.Set("# HELP a Other A.\n# TYPE a gauge\na 1\n# TYPE o gauge\no 1\n");
+  RecordingStorage storage;
+  ScrapeManager manager({.appendable = &storage});
+  ScrapeConfig j1 = FastJob("j1", server.address());
+  ScrapeConfig j2 = FastJob("j2", other.address());
+  ASSERT_TRUE(manager.ApplyConfig({j1, j2}).ok());
+  const auto metadata_of = [&](const std::string& job) {
+    for (const TargetStatus& t : manager.Targets()) {
+      if (t.scrape_pool == job) return *t.metadata;
+    }
+    return std::vector<MetricMetadata>{};
+  };
+  const std::vector<MetricMetadata> want1 = {Meta("a", "counter", "A.")};
+  const std::vector<MetricMetadata> want2 = {Meta("a", "gauge", "Other A."),
+                                             Meta("o", "gauge", "")};
+  ASSERT_TRUE(Eventually([&] {
+    return metadata_of("j1") == want1 && metadata_of("j2") == want2;
+  }));
+  // Every target's snapshot is there, never null.
+  for (const TargetStatus& t : manager.Targets()) {
+    ASSERT_NE(t.metadata, nullptr);
+  }
+
+  // Restarted targets (another label limit; another honor_labels) show
+  // their metadata at once, before their first scrape.
+  server.Hold();
+  other.Hold();
+  ScrapeConfig j1b = j1;
+  j1b.label_limit = 100;
+  ScrapeConfig j2b = j2;
+  j2b.honor_labels = true;
+  ASSERT_TRUE(manager.ApplyConfig({j1b, j2b}).ok());
+  EXPECT_EQ(metadata_of("j1"), want1);
+  EXPECT_EQ(metadata_of("j2"), want2);
+  server.Release();
+  other.Release();
+
+  // A removed target's metadata goes with it.
+  ASSERT_TRUE(manager.ApplyConfig({j1b}).ok());
+  ASSERT_EQ(manager.Targets().size(), 1u);
+  EXPECT_EQ(metadata_of("j1"), want1);
+  manager.Stop();
 }
 
 TEST(ScrapeManagerTest, ApplyConfigValidatesEverythingFirst) {

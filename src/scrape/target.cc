@@ -57,6 +57,13 @@ std::string AddressWithPort(std::string_view address, std::string_view scheme) {
   return std::string(address) + ":" + std::string(port);
 }
 
+// Shared by every target that has no metadata yet.
+const MetadataSnapshot& EmptyMetadata() {
+  static const MetadataSnapshot* const empty =
+      new MetadataSnapshot(std::make_shared<std::vector<MetricMetadata>>());
+  return *empty;
+}
+
 }  // namespace
 
 std::string_view TargetHealthName(TargetHealth health) {
@@ -83,7 +90,8 @@ Target::Target(std::string scrape_pool, model::Labels labels,
       path_and_query_(std::move(path_and_query)),
       interval_(interval),
       timeout_(timeout),
-      hash_(TargetHash(labels_, origin_ + path_and_query_)) {}
+      hash_(TargetHash(labels_, origin_ + path_and_query_)),
+      metadata_(EmptyMetadata()) {}
 
 std::chrono::nanoseconds Target::Offset(
     std::chrono::nanoseconds interval, uint64_t jitter_seed,
@@ -144,7 +152,20 @@ TargetStatus Target::status() const {
   s.last_error = last_error_;
   s.last_scrape = last_scrape_;
   s.last_scrape_duration = last_duration_;
+  s.metadata = metadata_;
   return s;
+}
+
+void Target::SetMetadata(MetadataSnapshot metadata) {
+  if (metadata == nullptr) metadata = EmptyMetadata();
+  MutexLock lock(&mu_);
+  metadata_.swap(metadata);
+  // The old snapshot is released after the lock, by `metadata`'s destructor.
+}
+
+MetadataSnapshot Target::metadata() const {
+  MutexLock lock(&mu_);
+  return metadata_;
 }
 
 Result<std::vector<std::shared_ptr<Target>>> TargetsFromConfig(

@@ -4,6 +4,7 @@
 //   Result<std::vector<std::shared_ptr<Target>>> ts = TargetsFromConfig(job);
 //   for (auto& t : *ts) std::cout << t->url() << " " << t->labels().ToString();
 //   TargetStatus s = t->status();  // for /api/v1/targets
+//   for (const MetricMetadata& m : *s.metadata) ...  // /api/v1/metadata
 //
 // Labels are built as Prometheus' populateLabels does without relabelling:
 // static labels, then __address__ (the target, with port 80/443 added when
@@ -12,8 +13,12 @@
 // The scrape URL comes from those; instance defaults to __address__; the
 // target's public labels are the ones not starting with "__".
 //
-// Thread safety: thread-safe. Identity is immutable; Report() and status()
-// may be called concurrently.
+// The target also holds the metric metadata (TYPE, HELP, UNIT per family)
+// of its scrapes, as an immutable snapshot that its scrape loop replaces
+// when a scrape changes it (Prometheus' Target.MetadataStore()).
+//
+// Thread safety: thread-safe. Identity is immutable; Report(),
+// SetMetadata(), status() and metadata() may be called concurrently.
 #pragma once
 
 #include <chrono>
@@ -35,6 +40,27 @@ enum class TargetHealth : uint8_t { kUnknown, kUp, kDown };
 // "unknown", "up", "down", as /api/v1/targets spells them.
 std::string_view TargetHealthName(TargetHealth health);
 
+// The metadata a target exposes for one metric family (Prometheus'
+// scrape.MetricMetadata), as /api/v1/metadata and /api/v1/targets/metadata
+// report it.
+struct MetricMetadata {
+  // The family name as in the TYPE/HELP/UNIT line (OpenMetrics "foo" for
+  // the samples foo_total and foo_created).
+  std::string metric_family;
+  // As Prometheus' API spells it: "counter", "gauge", "histogram",
+  // "gaugehistogram", "summary", "info", "stateset" or "unknown" (also for
+  // the text format's "untyped", and for a family with HELP or UNIT but no
+  // TYPE).
+  std::string type;
+  std::string help;  // unescaped; empty when none
+  std::string unit;  // OpenMetrics UNIT; empty when none
+  bool operator==(const MetricMetadata&) const = default;
+};
+
+// Immutable and shared: one per change, not per reader. Sorted by
+// metric_family, each family once.
+using MetadataSnapshot = std::shared_ptr<const std::vector<MetricMetadata>>;
+
 // A snapshot of one target for the API.
 struct TargetStatus {
   std::string scrape_pool;          // the job name
@@ -47,6 +73,10 @@ struct TargetStatus {
   std::chrono::nanoseconds last_scrape_duration{0};
   std::chrono::milliseconds scrape_interval{0};
   std::chrono::milliseconds scrape_timeout{0};
+  // The metadata of the target's scrapes (see Target::metadata()). Never
+  // null. To serve /api/v1/metadata, aggregate by metric_family over all
+  // targets and drop duplicates, as Prometheus' API does.
+  MetadataSnapshot metadata;
 };
 
 class Target {
@@ -87,6 +117,14 @@ class Target {
   void CopyHealthFrom(const Target& other);
   TargetStatus status() const;
 
+  // Replaces the metadata snapshot (null: empty); the scrape loop calls it
+  // only when a scrape changed the metadata.
+  void SetMetadata(MetadataSnapshot metadata);
+  // The metric families seen in the target's recent scrapes with their
+  // last TYPE, HELP and UNIT (see internal::ScrapeCache for how long they
+  // are kept). Never null; empty before the first scrape.
+  MetadataSnapshot metadata() const;
+
  private:
   // Constant after construction.
   const std::string scrape_pool_;
@@ -103,6 +141,7 @@ class Target {
   std::string last_error_ VIGIL_GUARDED_BY(mu_);
   std::chrono::system_clock::time_point last_scrape_ VIGIL_GUARDED_BY(mu_){};
   std::chrono::nanoseconds last_duration_ VIGIL_GUARDED_BY(mu_){0};
+  MetadataSnapshot metadata_ VIGIL_GUARDED_BY(mu_);  // never null
 };
 
 // The targets of one job, in static_configs order, duplicates (same labels

@@ -31,6 +31,10 @@
 
 namespace vigil::exporter {
 
+namespace internal {
+struct ExporterAccess;  // vigil's own daemon adds routes through it
+}  // namespace internal
+
 struct HealthResult {
   bool healthy = true;
   std::string details;
@@ -67,6 +71,7 @@ class Exporter {
   void SetReady(bool ready);
 
  private:
+  friend struct internal::ExporterAccess;
   struct Impl;
   explicit Exporter(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -1,0 +1,17 @@
+// Access to an Exporter's HTTP server for vigil's own daemon, which serves
+// its query API and UI from the same listener. Not part of the installed
+// API: the public header exposes no HTTP types.
+//
+// Thread safety: add routes before Exporter::Start().
+#pragma once
+
+#include "http/server.h"
+#include "vigil/exporter/exporter.h"
+
+namespace vigil::exporter::internal {
+
+struct ExporterAccess {
+  static http::Server& server(Exporter& exporter);
+};
+
+}  // namespace vigil::exporter::internal
