@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cctype>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -34,6 +36,61 @@ inline std::string FormatSeconds(std::chrono::milliseconds d) {
     while (s.back() == '0') s.pop_back();
   }
   return s;
+}
+
+// Go's strconv.AppendFloat(out, v, format, -1, 64), for format 'f' or 'e':
+// the shortest digits that read back as v, then written in fixed
+// notation padded with zeros ("1663176908000000000000", "0.0000001") or
+// in exponent form ("1.663176908e+21", "1e-07"). NaN, +Inf, -Inf as Go
+// spells them.
+inline void AppendFloatShortest(double v, char format, std::string* out) {
+  if (std::isnan(v)) {
+    out->append("NaN");
+    return;
+  }
+  if (std::isinf(v)) {
+    out->append(v > 0 ? "+Inf" : "-Inf");
+    return;
+  }
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  if (format == 'e') {
+    out->append(buf, res.ptr);
+    return;
+  }
+  // "-d.ddde[+-]xx": the digits and the decimal exponent.
+  std::string_view sci(buf, static_cast<size_t>(res.ptr - buf));
+  if (sci.front() == '-') {
+    out->push_back('-');
+    sci.remove_prefix(1);
+  }
+  const size_t e = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e)) {
+    if (c != '.') digits.push_back(c);
+  }
+  int exp = 0;
+  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp);
+  const int point = exp + 1;  // digits before the decimal point
+  const int n = static_cast<int>(digits.size());
+  if (point <= 0) {
+    out->append("0.");
+    out->append(static_cast<size_t>(-point), '0');
+    out->append(digits);
+  } else if (point >= n) {
+    out->append(digits);
+    out->append(static_cast<size_t>(point - n), '0');
+  } else {
+    out->append(digits, 0, static_cast<size_t>(point));
+    out->push_back('.');
+    out->append(digits, static_cast<size_t>(point), std::string::npos);
+  }
+}
+
+inline std::string FormatFloatShortest(double v, char format = 'f') {
+  std::string out;
+  AppendFloatShortest(v, format, &out);
+  return out;
 }
 
 }  // namespace vigil

@@ -315,22 +315,13 @@ void AppendLabels(const model::Labels& labels, std::string* out) {
   out->push_back('}');
 }
 
-// A sample value as Go's strconv.FormatFloat(v, 'f', -1, 64), quoted.
+// A sample value, quoted, as Prometheus' jsonutil.MarshalValue writes it:
+// Go's shortest form, in exponent notation below 1e-6 and from 1e21.
 void AppendValue(double v, std::string* out) {
-  if (std::isnan(v)) {
-    out->append("\"NaN\"");
-    return;
-  }
-  if (std::isinf(v)) {
-    out->append(v > 0 ? "\"+Inf\"" : "\"-Inf\"");
-    return;
-  }
-  char buf[400];
-  buf[0] = '"';
-  auto [p, ec] =
-      std::to_chars(buf + 1, buf + sizeof(buf) - 1, v, std::chars_format::fixed);
-  *p++ = '"';
-  out->append(buf, p);
+  out->push_back('"');
+  const double a = std::fabs(v);
+  AppendFloatShortest(v, a != 0 && (a < 1e-6 || a >= 1e21) ? 'e' : 'f', out);
+  out->push_back('"');
 }
 
 void AppendPoint(int64_t t, double v, std::string* out) {
@@ -482,13 +473,19 @@ void Api::Register(http::Server* server) {
 // The query options (timeout, shutdown) and the parsed `query`; false
 // after writing the error.
 bool Api::PrepareQuery(const http::Request& req, http::Response* res,
-                       promql::QueryOptions* qo, promql::ExprPtr* expr) {
+                       bool name_param, promql::QueryOptions* qo,
+                       promql::ExprPtr* expr) {
   qo->stop = options_.shutdown;
   if (!TimeoutParam(req, res, qo)) return false;
   const std::string* q = Param(req, "query");
   Result<promql::ExprPtr> parsed = promql::ParseExpr(q == nullptr ? "" : *q);
   if (!parsed.ok()) {
-    WriteInvalidParam(res, "query", parsed.status());
+    // Prometheus names the parameter for instant queries only.
+    if (name_param) {
+      WriteInvalidParam(res, "query", parsed.status());
+    } else {
+      WriteError(res, ErrorType::kBadData, std::string(parsed.status().message()));
+    }
     return false;
   }
   *expr = std::move(parsed).value();
@@ -500,7 +497,7 @@ void Api::Query(const http::Request& req, http::Response* res) {
   if (!t.ok()) return WriteInvalidParam(res, "time", t.status());
   promql::QueryOptions qo;
   promql::ExprPtr expr;
-  if (!PrepareQuery(req, res, &qo, &expr)) return;
+  if (!PrepareQuery(req, res, /*name_param=*/true, &qo, &expr)) return;
   Result<promql::Value> v =
       options_.engine->Instant(options_.storage, *expr, *t, qo);
   if (!v.ok()) {
@@ -546,7 +543,7 @@ void Api::QueryRange(const http::Request& req, http::Response* res) {
   }
   promql::QueryOptions qo;
   promql::ExprPtr expr;
-  if (!PrepareQuery(req, res, &qo, &expr)) return;
+  if (!PrepareQuery(req, res, /*name_param=*/false, &qo, &expr)) return;
   const promql::ValueType type = expr->type();
   if (type != promql::ValueType::kScalar && type != promql::ValueType::kVector) {
     return WriteError(res, ErrorType::kBadData,

@@ -76,7 +76,8 @@ class Api {
  private:
   int64_t Now() const;
   bool PrepareQuery(const http::Request& req, http::Response* res,
-                    promql::QueryOptions* qo, promql::ExprPtr* expr);
+                    bool name_param, promql::QueryOptions* qo,
+                    promql::ExprPtr* expr);
   void ServeStrings(const http::Request& req, http::Response* res,
                     const std::function<Result<std::vector<std::string>>(
                         const storage::Querier&, std::span<const model::Matcher>)>& fn);

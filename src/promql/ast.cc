@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "model/duration.h"
+#include "base/strings.h"
 #include "promql/functions.h"
 #include "promql/lexer.h"
 
@@ -16,13 +17,7 @@ namespace {
 // Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest decimal that reads
 // back as v, never in exponent form.
 [[gnu::noinline]] std::string FormatNumber(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  // The longest fixed form of a double (5e-324) is under 400 characters.
-  char buf[400];
-  const auto res =
-      std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  return std::string(buf, res.ptr);
+  return FormatFloatShortest(v, 'f');
 }
 
 [[gnu::noinline]] std::string FormatDurationMs(int64_t ms) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "base/strings.h"
 #include "promql/eval.h"
 
 namespace vigil::promql::internal {
@@ -574,15 +575,7 @@ bool ParseGoFloat(std::string_view s, double* out) {
   return true;
 }
 
-std::string FormatFloatShortest(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), v,
-                               std::chars_format::fixed);
-  if (ec != std::errc()) return std::to_string(v);
-  return std::string(buf, p);
-}
+std::string FormatFloatShortest(double v) { return vigil::FormatFloatShortest(v, 'f'); }
 
 std::string ExpandTemplate(std::string_view tmpl,
                            std::span<const std::string_view> groups,
