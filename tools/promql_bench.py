@@ -87,7 +87,7 @@ def main():
     ap.add_argument("--hist-sets", type=int, default=900, help="histogram label sets")
     ap.add_argument("--minutes", type=int, default=60)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--vigil-bin", default=str(H.VIGIL_BIN))
+    ap.add_argument("--vigil-bin", default=str(H.VIGIL_BIN), type=os.path.abspath)
     ap.add_argument("--vigil-url", help="use this running server (holding the same data)")
     ap.add_argument("--prom-url", help="use this running Prometheus")
     ap.add_argument("--self-test", action="store_true",

@@ -502,7 +502,7 @@ def main():
     ap.add_argument("--start", type=int, default=START, help="data start, Unix seconds")
     ap.add_argument("--vigil-url", help="use this running server as the vigil side")
     ap.add_argument("--prom-url", help="use this running Prometheus")
-    ap.add_argument("--vigil-bin", default=str(H.VIGIL_BIN))
+    ap.add_argument("--vigil-bin", default=str(H.VIGIL_BIN), type=os.path.abspath)
     ap.add_argument("--self-test", action="store_true",
                     help="start a second Prometheus (on a copy of its blocks) as the vigil "
                          "side: checks the harness itself")

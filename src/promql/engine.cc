@@ -390,7 +390,7 @@ Result<std::vector<Evaluator::Loaded>> Evaluator::Load(const VectorSelector& vs,
                                                        int64_t maxt,
                                                        bool drop_stale) {
   std::vector<Loaded> out;
-  auto set = ctx_->querier->Select(vs.matchers);
+  auto set = ctx_->querier->Select(/*sorted=*/false, vs.matchers);
   int64_t held = 0;
   while (set->Next()) {
     Loaded l;
@@ -1033,18 +1033,16 @@ Result<StepMatrix> Evaluator::EvalWindowCall(const Call& e, size_t matrix_arg) {
     std::optional<uint32_t> id;
     size_t step = 0;
     const auto& p = s.points;
+    // Windows only move forward (the end is the step's time less the
+    // offset, or fixed by @), so [lo, hi) slides instead of being searched.
+    size_t lo = 0, hi = 0;
     for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
       VIGIL_RETURN_IF_ERROR(ctx_->Tick());
       const int64_t end = WindowEnd(a, ts), begin = end - a.range_ms;
       // The window is closed at both ends, as in Prometheus 2.x.
-      const size_t lo = static_cast<size_t>(
-          std::lower_bound(p.begin(), p.end(), begin,
-                           [](const Point& x, int64_t t) { return x.t < t; }) -
-          p.begin());
-      const size_t hi = static_cast<size_t>(
-          std::upper_bound(p.begin(), p.end(), end,
-                           [](int64_t t, const Point& x) { return t < x.t; }) -
-          p.begin());
+      while (lo < p.size() && p[lo].t < begin) ++lo;
+      if (hi < lo) hi = lo;
+      while (hi < p.size() && p[hi].t <= end) ++hi;
       if (hi <= lo) continue;
       VIGIL_RETURN_IF_ERROR(ctx_->Hold(static_cast<int64_t>(hi - lo)));
       for (size_t i = 0; i < scalars.size(); ++i) {

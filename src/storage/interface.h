@@ -78,9 +78,16 @@ class SeriesSet {
 class Querier {
  public:
   virtual ~Querier() = default;
-  // Series matching every matcher, sorted by labels.
+  // Series matching every matcher: sorted by labels when `sorted` (the
+  // series API needs that), otherwise in the storage's own order, which
+  // saves the sort (the engine orders its results itself; Prometheus'
+  // Select(sortSeries=false)).
   virtual std::unique_ptr<SeriesSet> Select(
-      std::span<const model::Matcher> matchers) const = 0;
+      bool sorted, std::span<const model::Matcher> matchers) const = 0;
+  std::unique_ptr<SeriesSet> Select(
+      std::span<const model::Matcher> matchers) const {
+    return Select(true, matchers);
+  }
   // Sorted distinct values of `name` over series matching `matchers` (all
   // series when empty) with samples in range.
   virtual Result<std::vector<std::string>> LabelValues(

@@ -197,8 +197,10 @@ class MemoryQuerier final : public Querier {
   MemoryQuerier(const MemoryStorage* db, int64_t mint, int64_t maxt)
       : db_(db), mint_(mint), maxt_(maxt) {}
 
+  using Querier::Select;
+  // Matching() yields label order, which serves both kinds of Select.
   std::unique_ptr<SeriesSet> Select(
-      std::span<const model::Matcher> matchers) const override {
+      bool /*sorted*/, std::span<const model::Matcher> matchers) const override {
     auto snaps = db_->Matching(matchers, mint_, maxt_, /*with_samples=*/true);
     std::vector<std::unique_ptr<MemorySeries>> series;
     series.reserve(snaps.size());

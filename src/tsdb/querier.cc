@@ -1,8 +1,10 @@
 #include "tsdb/querier.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
+#include "tsdb/chunkenc/xor_iterator.h"
 #include "tsdb/head.h"
 
 namespace vigil::tsdb {
@@ -52,9 +54,9 @@ class ChunkListIterator final : public storage::SeriesIterator {
   bool Next() override {
     if (done_) return false;
     for (;;) {
-      if (cur_ == nullptr) {
+      if (!cur_.has_value()) {
         if (idx_ >= chunks_.size()) return Finish();
-        cur_ = chunks_[idx_++]->NewIterator();
+        cur_.emplace(chunks_[idx_++]->bytes());
       }
       if (cur_->Next()) {
         int64_t t = cur_->At().first;
@@ -63,7 +65,7 @@ class ChunkListIterator final : public storage::SeriesIterator {
         return true;
       }
       if (!cur_->status().ok()) return Fail();
-      cur_ = nullptr;
+      cur_.reset();
     }
   }
 
@@ -71,21 +73,21 @@ class ChunkListIterator final : public storage::SeriesIterator {
     if (done_) return false;
     t = std::max(t, mint_);
     // Outside Next/Seek a non-null cur_ always stands on a sample.
-    if (cur_ != nullptr && cur_->At().first >= t) return true;
-    if (cur_ != nullptr && chunks_[idx_ - 1]->max_time() < t) cur_ = nullptr;
+    if (cur_.has_value() && cur_->At().first >= t) return true;
+    if (cur_.has_value() && chunks_[idx_ - 1]->max_time() < t) cur_.reset();
     for (;;) {
-      if (cur_ == nullptr) {
+      if (!cur_.has_value()) {
         // Whole chunks ending before t are skipped without decoding.
         while (idx_ < chunks_.size() && chunks_[idx_]->max_time() < t) ++idx_;
         if (idx_ >= chunks_.size()) return Finish();
-        cur_ = chunks_[idx_++]->NewIterator();
+        cur_.emplace(chunks_[idx_++]->bytes());
       }
       if (cur_->Seek(t)) {
         if (cur_->At().first > maxt_) return Finish();
         return true;
       }
       if (!cur_->status().ok()) return Fail();
-      cur_ = nullptr;
+      cur_.reset();
     }
   }
 
@@ -99,13 +101,14 @@ class ChunkListIterator final : public storage::SeriesIterator {
   }
   bool Finish() {
     done_ = true;
-    cur_ = nullptr;
+    cur_.reset();
     return false;
   }
 
   std::vector<std::shared_ptr<const chunkenc::XorChunk>> chunks_;
   size_t idx_ = 0;
-  std::unique_ptr<storage::SeriesIterator> cur_;
+  // Held by value: no allocation per chunk, no virtual call per sample.
+  std::optional<chunkenc::XorIterator> cur_;
   bool done_ = false;
   const int64_t mint_, maxt_;
   Status status_;
@@ -175,13 +178,16 @@ class HeadQuerier final : public storage::Querier {
   HeadQuerier(Head* head, int64_t mint, int64_t maxt)
       : head_(head), mint_(mint), maxt_(maxt) {}
 
+  using storage::Querier::Select;
   std::unique_ptr<storage::SeriesSet> Select(
-      std::span<const model::Matcher> matchers) const override {
+      bool sorted, std::span<const model::Matcher> matchers) const override {
     auto series = Matching(matchers);
-    std::sort(series.begin(), series.end(),
-              [](const auto& a, const auto& b) {
-                return Compare(a->labels, b->labels) < 0;
-              });
+    if (sorted) {
+      std::sort(series.begin(), series.end(),
+                [](const auto& a, const auto& b) {
+                  return Compare(a->labels, b->labels) < 0;
+                });
+    }
     return std::make_unique<HeadSeriesSet>(std::move(series), mint_, maxt_);
   }
 

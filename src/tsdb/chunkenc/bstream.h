@@ -5,7 +5,9 @@
 // Thread safety: not thread-safe.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace vigil::tsdb::chunkenc {
@@ -37,26 +39,33 @@ class BitWriter {
   int free_ = 0;  // unused low bits of out_->back()
 };
 
+// Reads MSB-first through a 64-bit buffer refilled a word at a time, as
+// Prometheus' bstreamReader does.
 class BitReader {
  public:
   BitReader(const uint8_t* data, size_t size, size_t bit_pos = 0)
-      : data_(data), size_bits_(size * 8), pos_(bit_pos) {}
+      : data_(data), size_(size), next_(bit_pos >> 3) {
+    if ((bit_pos & 7) != 0) {
+      Refill();
+      Skip(static_cast<int>(bit_pos & 7));
+    }
+  }
   // Reads n bits (n <= 64); false (and no change) past the end.
   bool Read(int n, uint64_t* v) {
-    if (pos_ + static_cast<size_t>(n) > size_bits_) return false;
-    uint64_t r = 0;
-    for (int i = 0; i < n;) {
-      const size_t byte = pos_ >> 3;
-      const int off = static_cast<int>(pos_ & 7);
-      const int avail = 8 - off;
-      const int take = (n - i) < avail ? (n - i) : avail;
-      const uint64_t bits = (static_cast<uint64_t>(data_[byte]) >> (avail - take)) &
-                            ((uint64_t{1} << take) - 1);
-      r = (r << take) | bits;
-      pos_ += static_cast<size_t>(take);
-      i += take;
+    if (n > 56) {
+      if (bits_left() < static_cast<size_t>(n)) return false;
+      uint64_t hi = 0, lo = 0;
+      Read(n - 32, &hi);
+      Read(32, &lo);
+      *v = (hi << 32) | lo;
+      return true;
     }
-    *v = r;
+    if (valid_ < n) {
+      Refill();
+      if (valid_ < n) return false;
+    }
+    *v = n == 0 ? 0 : buf_ >> (64 - n);
+    Consume(n);
     return true;
   }
   bool ReadBit(bool* b) {
@@ -65,12 +74,54 @@ class BitReader {
     *b = v != 0;
     return true;
   }
-  size_t bit_pos() const { return pos_; }
+  // The next (up to) 57 bits, most significant first, in the top of the
+  // word; bits past the end read as zero. Does not advance.
+  uint64_t Peek57() {
+    if (valid_ < 57) Refill();
+    return buf_;
+  }
+  // Advances n bits (n <= 56); false (and no change) past the end.
+  bool Skip(int n) {
+    if (valid_ < n) {
+      Refill();
+      if (valid_ < n) return false;
+    }
+    Consume(n);
+    return true;
+  }
+  size_t bit_pos() const { return next_ * 8 - static_cast<size_t>(valid_); }
+  size_t bits_left() const { return size_ * 8 - bit_pos(); }
 
  private:
+  void Consume(int n) {
+    buf_ = n == 64 ? 0 : buf_ << n;
+    valid_ -= n;
+  }
+  // Tops the buffer up to at least 57 valid bits, or to the end of the data.
+  // Bits below the valid ones are always zero.
+  void Refill() {
+    if (next_ + 8 <= size_) {
+      uint64_t w;
+      std::memcpy(&w, data_ + next_, 8);
+      if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+      const int bytes = (64 - valid_) >> 3;
+      buf_ |= w >> valid_;
+      next_ += static_cast<size_t>(bytes);
+      valid_ += 8 * bytes;
+      if (valid_ < 64) buf_ &= ~(~uint64_t{0} >> valid_);
+      return;
+    }
+    while (valid_ <= 56 && next_ < size_) {
+      buf_ |= static_cast<uint64_t>(data_[next_++]) << (56 - valid_);
+      valid_ += 8;
+    }
+  }
+
   const uint8_t* data_;
-  size_t size_bits_;
-  size_t pos_;
+  size_t size_;
+  size_t next_;       // next byte to load
+  uint64_t buf_ = 0;  // valid_ bits at the top
+  int valid_ = 0;
 };
 
 }  // namespace vigil::tsdb::chunkenc

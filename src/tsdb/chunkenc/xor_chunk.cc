@@ -4,6 +4,7 @@
 #include <string>
 
 #include "tsdb/chunkenc/bstream.h"
+#include "tsdb/chunkenc/xor_iterator.h"
 
 namespace vigil::tsdb::chunkenc {
 
@@ -22,133 +23,7 @@ void WriteUvarint(BitWriter& w, uint64_t v) {
   w.Write(v, 8);
 }
 
-bool ReadUvarint(BitReader& r, uint64_t* out) {
-  uint64_t v = 0;
-  for (int shift = 0; shift < 70; shift += 7) {
-    uint64_t byte;
-    if (!r.Read(8, &byte)) return false;
-    v |= (byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      *out = v;
-      return true;
-    }
-  }
-  return false;  // more than 10 bytes: corrupt
-}
-
 uint64_t Zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t Unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
-// The decoder, shared by the iterator and FromBytes.
-struct Decoder {
-  BitReader r;
-  uint16_t total;
-  uint16_t read = 0;
-  int64_t t = 0;
-  uint64_t delta = 0;
-  uint64_t v_bits = 0;
-  uint8_t leading = 0xff;
-  uint8_t trailing = 0;
-  bool failed = false;
-
-  Decoder(const std::vector<uint8_t>& bytes)
-      : r(bytes.data(), bytes.size(), 16),
-        total(bytes.size() >= 2 ? static_cast<uint16_t>((bytes[0] << 8) | bytes[1]) : 0) {
-    failed = bytes.size() < 2;
-  }
-
-  bool ReadValue() {
-    bool b;
-    if (!r.ReadBit(&b)) return false;
-    if (!b) return true;  // same value
-    if (!r.ReadBit(&b)) return false;
-    if (b) {
-      uint64_t lz, sig;
-      if (!r.Read(5, &lz) || !r.Read(6, &sig)) return false;
-      if (sig == 0) sig = 64;
-      if (lz + sig > 64) return false;
-      leading = static_cast<uint8_t>(lz);
-      trailing = static_cast<uint8_t>(64 - lz - sig);
-    } else if (leading == 0xff) {
-      return false;  // window reuse before any window: corrupt
-    }
-    const int sig = 64 - leading - trailing;
-    uint64_t x;
-    if (!r.Read(sig, &x)) return false;
-    v_bits ^= x << trailing;
-    return true;
-  }
-
-  // Decodes the next sample; false at the end (failed set on corruption).
-  bool Next() {
-    if (failed || read >= total) return false;
-    if (read == 0) {
-      uint64_t zt;
-      if (!ReadUvarint(r, &zt) || !r.Read(64, &v_bits)) return Fail();
-      t = Unzigzag(zt);
-    } else if (read == 1) {
-      if (!ReadUvarint(r, &delta) || !ReadValue()) return Fail();
-      t = static_cast<int64_t>(static_cast<uint64_t>(t) + delta);
-    } else {
-      int prefix = 0;
-      bool b;
-      while (prefix < 4) {
-        if (!r.ReadBit(&b)) return Fail();
-        if (!b) break;
-        ++prefix;
-      }
-      int64_t dod = 0;
-      static constexpr int kBits[] = {0, 14, 17, 20, 64};
-      if (prefix > 0) {
-        uint64_t raw;
-        const int n = kBits[prefix];
-        if (!r.Read(n, &raw)) return Fail();
-        if (n < 64 && raw > (uint64_t{1} << (n - 1))) raw -= uint64_t{1} << n;  // sign
-        dod = static_cast<int64_t>(raw);
-      }
-      delta += static_cast<uint64_t>(dod);
-      t = static_cast<int64_t>(static_cast<uint64_t>(t) + delta);
-      if (!ReadValue()) return Fail();
-    }
-    ++read;
-    return true;
-  }
-
-  bool Fail() {
-    failed = true;
-    return false;
-  }
-};
-
-class XorIterator : public storage::SeriesIterator {
- public:
-  explicit XorIterator(const std::vector<uint8_t>& bytes) : d_(bytes) {}
-
-  bool Next() override {
-    if (d_.Next()) return true;
-    if (d_.failed) {
-      status_ = DataLossError("xor chunk: corrupt at bit " + std::to_string(d_.r.bit_pos()) +
-                              " (sample " + std::to_string(d_.read) + " of " +
-                              std::to_string(d_.total) + ")");
-    }
-    return false;
-  }
-  bool Seek(int64_t t) override {
-    if (d_.read > 0 && d_.t >= t) return true;
-    while (Next()) {
-      if (d_.t >= t) return true;
-    }
-    return false;
-  }
-  std::pair<int64_t, double> At() const override {
-    return {d_.t, std::bit_cast<double>(d_.v_bits)};
-  }
-  Status status() const override { return status_; }
-
- private:
-  Decoder d_;
-  Status status_;
-};
 
 }  // namespace
 
@@ -161,7 +36,7 @@ uint16_t XorChunk::num_samples() const {
 Result<XorChunk> XorChunk::FromBytes(std::vector<uint8_t> bytes) {
   if (bytes.size() < 2) return DataLossError("xor chunk: shorter than its 2-byte header");
   XorChunk c;
-  Decoder d(bytes);
+  internal::Decoder d(bytes);
   while (d.Next()) {
   }
   if (d.failed || d.read != d.total) {
@@ -178,7 +53,7 @@ Result<XorChunk> XorChunk::FromBytes(std::vector<uint8_t> bytes) {
   c.free_bits_ = static_cast<int>(used * 8 - d.r.bit_pos());
   c.bytes_ = std::move(bytes);
   if (d.total > 0) {
-    Decoder first(c.bytes_);
+    internal::Decoder first(c.bytes_);
     first.Next();
     c.first_t_ = first.t;
   }
