@@ -392,18 +392,23 @@ Result<std::vector<Evaluator::Loaded>> Evaluator::Load(const VectorSelector& vs,
   std::vector<Loaded> out;
   auto set = ctx_->querier->Select(/*sorted=*/false, vs.matchers);
   int64_t held = 0;
+  // Points are gathered in one reused buffer, then copied at their exact
+  // size: one allocation per series instead of one per doubling.
+  std::vector<Point> scratch;
   while (set->Next()) {
     Loaded l;
     l.metric = set->At().labels();
     auto it = set->At().NewIterator();
+    scratch.clear();
     if (it->Seek(mint)) {
       do {
         auto [t, v] = it->At();
         if (t > maxt) break;
         if (drop_stale && IsStale(v)) continue;
-        l.points.push_back({t, v});
+        scratch.push_back({t, v});
       } while (it->Next());
     }
+    l.points.assign(scratch.begin(), scratch.end());
     VIGIL_RETURN_IF_ERROR(it->status());
     VIGIL_RETURN_IF_ERROR(ctx_->Tick());
     held += static_cast<int64_t>(l.points.size());

@@ -125,6 +125,7 @@ class HeadSeries final : public storage::Series {
     std::vector<std::shared_ptr<const chunkenc::XorChunk>> chunks;
     {
       std::lock_guard lock(s_->mu);
+      chunks.reserve(s_->full.size() + 1);
       for (const auto& c : s_->full) {
         if (c->max_time() >= mint_ && c->min_time() <= maxt_) {
           chunks.push_back(c);
