@@ -1,6 +1,8 @@
 #include "daemon/api.h"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -256,15 +258,13 @@ void WriteData(http::Response* res, const nlohmann::json& data) {
   res->body = "{\"status\":\"success\",\"data\":" + Dump(data) + "}";
 }
 
-// The last value of `name` (form values after query ones, as Go's
-// FormValue prefers the body), or null when absent.
+// The value of `name`, or null when absent. With both a query string and
+// a form body, httplib lists the body's values last; like Go's FormValue,
+// the body wins.
 const std::string* Param(const http::Request& req, const std::string& name) {
   auto [lo, hi] = req.params.equal_range(name);
-  const std::string* out = nullptr;
-  for (auto it = lo; it != hi; ++it) {
-    if (out == nullptr) out = &it->second;
-  }
-  return out;
+  if (lo == hi) return nullptr;
+  return &std::prev(hi)->second;
 }
 
 std::vector<std::string> Params(const http::Request& req,
@@ -437,10 +437,6 @@ bool StartEnd(const http::Request& req, http::Response* res, int64_t* start,
   *start = *s;
   *end = *e;
   return true;
-}
-
-std::string FormatDurationMs(std::chrono::milliseconds d) {
-  return model::FormatDuration(d);
 }
 
 }  // namespace
@@ -711,8 +707,8 @@ void Api::Targets(const http::Request& req, http::Response* res) {
           {"lastScrapeDuration",
            std::chrono::duration<double>(t.last_scrape_duration).count()},
           {"health", scrape::TargetHealthName(t.health)},
-          {"scrapeInterval", FormatDurationMs(t.scrape_interval)},
-          {"scrapeTimeout", FormatDurationMs(t.scrape_timeout)},
+          {"scrapeInterval", model::FormatDuration(t.scrape_interval)},
+          {"scrapeTimeout", model::FormatDuration(t.scrape_timeout)},
       });
     }
   }

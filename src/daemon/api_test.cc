@@ -121,6 +121,13 @@ TEST_F(ApiTest, InstantVectorShape) {
             R"({"metric":{"__name__":"x","i":"1","job":"a"},"value":[30.500,"30"]}]}})");
 }
 
+TEST_F(ApiTest, FormBodyWinsOverQueryString) {
+  // httplib lists query-string values first and body values after them.
+  http::Response r = Call(&Api::Query, {{"query", "1"}, {"query", "2"}, {"time", "5"}});
+  EXPECT_EQ(r.body,
+            R"({"status":"success","data":{"resultType":"scalar","result":[5,"2"]}})");
+}
+
 TEST_F(ApiTest, TimeDefaultsToNow) {
   http::Response r = Call(&Api::Query, {{"query", "time()"}});
   EXPECT_EQ(r.body,
