@@ -42,10 +42,8 @@ differ, 2 if the setup failed.
 """
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in tools/
@@ -98,101 +96,93 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     a = ap.parse_args()
 
-    work = tempfile.mkdtemp(prefix="promql_bench.")
-    servers = []
     vname = "prometheus#2" if a.self_test else "vigil"
     end = START + a.minutes * 60
-    try:
-        if not (a.vigil_url and a.prom_url):
-            t0 = time.monotonic()
-            om = os.path.join(work, "bench.om")
-            with open(om, "w", buffering=1 << 20) as f:
-                info = promql_data.gen_bench(f, a.seed, START, a.jobs, a.instances,
-                                             a.hist_sets, a.minutes)
-            print(f"promql_bench: generated {info['series']} series, {info['samples']} samples "
-                  f"({os.path.getsize(om) >> 20} MiB) in {time.monotonic() - t0:.1f} s",
-                  file=sys.stderr)
-            t0 = time.monotonic()
-            prom_dirs = [os.path.join(work, "prom")]
-            vdir = None
-            if not a.vigil_url:
-                if a.self_test:
-                    prom_dirs.append(os.path.join(work, "prom2"))
-                else:
-                    vdir = os.path.join(work, "vigil")
-            H.import_both(om, prom_dirs, vdir, work, a.vigil_bin)
-            print(f"promql_bench: imported in {time.monotonic() - t0:.1f} s", file=sys.stderr)
-            os.unlink(om)
-        # No compaction of the imported 2 h blocks while timing.
-        pflags = ["--storage.tsdb.min-block-duration=2h", "--storage.tsdb.max-block-duration=2h"]
-        if a.prom_url:
-            prom_url = a.prom_url
-        else:
-            srv = H.start_prometheus("prometheus", prom_dirs[0], work, pflags, timeout=300)
-            servers.append(srv)
-            prom_url = srv.url
-        if a.vigil_url:
-            vigil_url = a.vigil_url
-        elif a.self_test:
-            srv = H.start_prometheus("prometheus2", prom_dirs[1], work, pflags, timeout=300)
-            servers.append(srv)
-            vigil_url = srv.url
-        else:
-            srv = H.start_vigil("vigil", vdir, work, a.vigil_bin, timeout=300)
-            servers.append(srv)
-            vigil_url = srv.url
-        vc = H.Client(vigil_url, keep_alive=a.keep_alive)
-        pc = H.Client(prom_url, keep_alive=a.keep_alive)
-        pre = vc.request("/api/v1/query", {"query": "1", "time": str(end)})
-        if pre.json is None or "status" not in pre.json:
-            print(f"promql_bench: {vname} at {vigil_url} does not serve /api/v1/query "
-                  f"(HTTP {pre.status})", file=sys.stderr)
-            return 2
+    with H.workspace("promql_bench", a.keep) as (work, servers):
+        try:
+            if not (a.vigil_url and a.prom_url):
+                t0 = time.monotonic()
+                om = os.path.join(work, "bench.om")
+                with open(om, "w", buffering=1 << 20) as f:
+                    info = promql_data.gen_bench(f, a.seed, START, a.jobs, a.instances,
+                                                 a.hist_sets, a.minutes)
+                print(f"promql_bench: generated {info['series']} series, {info['samples']} samples "
+                      f"({os.path.getsize(om) >> 20} MiB) in {time.monotonic() - t0:.1f} s",
+                      file=sys.stderr)
+                t0 = time.monotonic()
+                prom_dirs = [os.path.join(work, "prom")]
+                vdir = None
+                if not a.vigil_url:
+                    if a.self_test:
+                        prom_dirs.append(os.path.join(work, "prom2"))
+                    else:
+                        vdir = os.path.join(work, "vigil")
+                H.import_both(om, prom_dirs, vdir, work, a.vigil_bin)
+                print(f"promql_bench: imported in {time.monotonic() - t0:.1f} s", file=sys.stderr)
+                os.unlink(om)
+            # No compaction of the imported 2 h blocks while timing.
+            pflags = ["--storage.tsdb.min-block-duration=2h", "--storage.tsdb.max-block-duration=2h"]
+            if a.prom_url:
+                prom_url = a.prom_url
+            else:
+                srv = H.start_prometheus("prometheus", prom_dirs[0], work, pflags, timeout=300)
+                servers.append(srv)
+                prom_url = srv.url
+            if a.vigil_url:
+                vigil_url = a.vigil_url
+            elif a.self_test:
+                srv = H.start_prometheus("prometheus2", prom_dirs[1], work, pflags, timeout=300)
+                servers.append(srv)
+                vigil_url = srv.url
+            else:
+                srv = H.start_vigil("vigil", vdir, work, a.vigil_bin, timeout=300)
+                servers.append(srv)
+                vigil_url = srv.url
+            vc = H.Client(vigil_url, keep_alive=a.keep_alive)
+            pc = H.Client(prom_url, keep_alive=a.keep_alive)
+            pre = vc.request("/api/v1/query", {"query": "1", "time": str(end)})
+            if pre.json is None or "status" not in pre.json:
+                print(f"promql_bench: {vname} at {vigil_url} does not serve /api/v1/query "
+                      f"(HTTP {pre.status})", file=sys.stderr)
+                return 2
 
-        only = set(a.only.split(",")) if a.only else None
-        differ = 0
-        for name, q in QUERIES:
-            if only and name not in only:
-                continue
-            for kind in ("instant", "range"):
-                if kind == "instant":
-                    path, params = "/api/v1/query", {"query": q, "time": str(end)}
-                else:
-                    path, params = "/api/v1/query_range", {
-                        "query": q, "start": str(START), "end": str(end), "step": str(a.step)}
-                va = vc.request(path, params)
-                pa = pc.request(path, params)
-                diff = H.compare_answers(va, pa, names=(vname, "prometheus"))
-                nv, np_ = series_count(va), series_count(pa)
-                if diff is not None or not pa.ok:
-                    differ += 1
-                    print(f"promql_bench: {name}/{kind}: answers differ ({nv} vs {np_} "
-                          f"series): {diff or pa.error_text()}", file=sys.stderr)
-                for _ in range(a.warmup):
-                    vc.request(path, params)
-                    pc.request(path, params)
-                tv, tp = [], []
-                for _ in range(a.reps):
-                    r = vc.request(path, params)
-                    tv.append(r.seconds * 1000)
-                    r = pc.request(path, params)
-                    tp.append(r.seconds * 1000)
-                mv, mp = statistics.median(tv), statistics.median(tp)
-                print(f"BENCH promql/{name}/{kind} vigil_ms={mv:.2f} prometheus_ms={mp:.2f} "
-                      f"ratio={mv / mp:.2f} vigil_p90_ms={pct(tv, 90):.2f} "
-                      f"prometheus_p90_ms={pct(tp, 90):.2f} series={np_} "
-                      f"equal={'yes' if diff is None and pa.ok else 'no'}", flush=True)
-        return 1 if differ else 0
-    except H.SetupError as e:
-        print(f"promql_bench: setup failed: {e}", file=sys.stderr)
-        return 2
-    finally:
-        for s in servers:
-            s.stop()
-        if a.keep:
-            print(f"promql_bench: kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+            only = set(a.only.split(",")) if a.only else None
+            differ = 0
+            for name, q in QUERIES:
+                if only and name not in only:
+                    continue
+                for kind in ("instant", "range"):
+                    if kind == "instant":
+                        path, params = "/api/v1/query", {"query": q, "time": str(end)}
+                    else:
+                        path, params = "/api/v1/query_range", {
+                            "query": q, "start": str(START), "end": str(end), "step": str(a.step)}
+                    va = vc.request(path, params)
+                    pa = pc.request(path, params)
+                    diff = H.compare_answers(va, pa, names=(vname, "prometheus"))
+                    nv, np_ = series_count(va), series_count(pa)
+                    if diff is not None or not pa.ok:
+                        differ += 1
+                        print(f"promql_bench: {name}/{kind}: answers differ ({nv} vs {np_} "
+                              f"series): {diff or pa.error_text()}", file=sys.stderr)
+                    for _ in range(a.warmup):
+                        vc.request(path, params)
+                        pc.request(path, params)
+                    tv, tp = [], []
+                    for _ in range(a.reps):
+                        r = vc.request(path, params)
+                        tv.append(r.seconds * 1000)
+                        r = pc.request(path, params)
+                        tp.append(r.seconds * 1000)
+                    mv, mp = statistics.median(tv), statistics.median(tp)
+                    print(f"BENCH promql/{name}/{kind} vigil_ms={mv:.2f} prometheus_ms={mp:.2f} "
+                          f"ratio={mv / mp:.2f} vigil_p90_ms={pct(tv, 90):.2f} "
+                          f"prometheus_p90_ms={pct(tp, 90):.2f} series={np_} "
+                          f"equal={'yes' if diff is None and pa.ok else 'no'}", flush=True)
+            return 1 if differ else 0
+        except H.SetupError as e:
+            print(f"promql_bench: setup failed: {e}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

@@ -52,9 +52,7 @@ import json
 import os
 import random
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in tools/
@@ -536,127 +534,119 @@ def main():
             print(kind, method, json.dumps(params))
         return 0
 
-    work = tempfile.mkdtemp(prefix="promql_compare.")
-    servers = []
     t0 = time.monotonic()
     vname = "prometheus#2" if a.self_test else "vigil"
-    try:
-        need_data = not (a.vigil_url and a.prom_url)
-        if need_data:
-            om = os.path.join(work, "data.om")
-            with open(om, "w") as f:
-                promql_data.gen_compare(f, a.seed, a.start)
-            prom_dirs = [os.path.join(work, "prom")] if not a.prom_url else []
-            vdir = None
-            if not a.vigil_url:
-                if a.self_test:
-                    prom_dirs.append(os.path.join(work, "prom2"))
+    with H.workspace("promql_compare", a.keep) as (work, servers):
+        try:
+            need_data = not (a.vigil_url and a.prom_url)
+            if need_data:
+                om = os.path.join(work, "data.om")
+                with open(om, "w") as f:
+                    promql_data.gen_compare(f, a.seed, a.start)
+                prom_dirs = [os.path.join(work, "prom")] if not a.prom_url else []
+                vdir = None
+                if not a.vigil_url:
+                    if a.self_test:
+                        prom_dirs.append(os.path.join(work, "prom2"))
+                    else:
+                        vdir = os.path.join(work, "vigil")
+                if not prom_dirs:
+                    prom_dirs = [os.path.join(work, "prom")]
+                if a.perturb:
+                    # The second Prometheus gets slightly different data.
+                    om2 = os.path.join(work, "data2.om")
+                    perturb(om, om2)
+                    H.import_both(om, prom_dirs[:1], vdir, work, a.vigil_bin)
+                    H.run_checked(["promtool", "tsdb", "create-blocks-from", "openmetrics", om2,
+                                   prom_dirs[1]], os.path.join(work, "promtool2.log"), "promtool")
                 else:
-                    vdir = os.path.join(work, "vigil")
-            if not prom_dirs:
-                prom_dirs = [os.path.join(work, "prom")]
-            if a.perturb:
-                # The second Prometheus gets slightly different data.
-                om2 = os.path.join(work, "data2.om")
-                perturb(om, om2)
-                H.import_both(om, prom_dirs[:1], vdir, work, a.vigil_bin)
-                H.run_checked(["promtool", "tsdb", "create-blocks-from", "openmetrics", om2,
-                               prom_dirs[1]], os.path.join(work, "promtool2.log"), "promtool")
+                    H.import_both(om, prom_dirs, vdir, work, a.vigil_bin)
+            if a.prom_url:
+                prom_url = a.prom_url
             else:
-                H.import_both(om, prom_dirs, vdir, work, a.vigil_bin)
-        if a.prom_url:
-            prom_url = a.prom_url
-        else:
-            srv = H.start_prometheus("prometheus", os.path.join(work, "prom"), work)
-            servers.append(srv)
-            prom_url = srv.url
-        if a.vigil_url:
-            vigil_url = a.vigil_url
-        elif a.self_test:
-            srv = H.start_prometheus("prometheus2", prom_dirs[-1], work)
-            servers.append(srv)
-            vigil_url = srv.url
-        else:
-            srv = H.start_vigil("vigil", vdir, work, a.vigil_bin)
-            servers.append(srv)
-            vigil_url = srv.url
-        setup_s = time.monotonic() - t0
-        vc = H.Client(vigil_url, keep_alive=a.keep_alive)
-        pc = H.Client(prom_url, keep_alive=a.keep_alive)
+                srv = H.start_prometheus("prometheus", os.path.join(work, "prom"), work)
+                servers.append(srv)
+                prom_url = srv.url
+            if a.vigil_url:
+                vigil_url = a.vigil_url
+            elif a.self_test:
+                srv = H.start_prometheus("prometheus2", prom_dirs[-1], work)
+                servers.append(srv)
+                vigil_url = srv.url
+            else:
+                srv = H.start_vigil("vigil", vdir, work, a.vigil_bin)
+                servers.append(srv)
+                vigil_url = srv.url
+            setup_s = time.monotonic() - t0
+            vc = H.Client(vigil_url, keep_alive=a.keep_alive)
+            pc = H.Client(prom_url, keep_alive=a.keep_alive)
 
-        # Preflight: does the vigil side serve the query API at all?
-        pre = vc.request("/api/v1/query", {"query": "1", "time": str(a.start)})
-        if pre.json is None or "status" not in pre.json:
-            print(f"promql_compare: {vname} at {vigil_url} does not serve /api/v1/query "
-                  f"(HTTP {pre.status}: {pre.body[:120]!r})", file=sys.stderr)
+            # Preflight: does the vigil side serve the query API at all?
+            pre = vc.request("/api/v1/query", {"query": "1", "time": str(a.start)})
+            if pre.json is None or "status" not in pre.json:
+                print(f"promql_compare: {vname} at {vigil_url} does not serve /api/v1/query "
+                      f"(HTTP {pre.status}: {pre.body[:120]!r})", file=sys.stderr)
+                return 2
+
+            failed, n_known, notes = 0, 0, []
+            report = open(a.report, "w") if a.report else None
+            t1 = time.monotonic()
+            for kind, e, params, method in plan:
+                path = "/api/v1/query" if kind == "instant" else "/api/v1/query_range"
+                va = vc.request(path, params, method)
+                pa = pc.request(path, params, method)
+                dead = [s for s in servers if s.proc.poll() is not None]
+                if dead:
+                    print(f"FAIL {kind} {method} {e}: {dead[0].name} exited with "
+                          f"{dead[0].proc.returncode} during the run:\n{dead[0].log_tail()}")
+                    failed += 1
+                    break
+                ordered = kind == "instant" and e.startswith("sort")
+                qnotes = []
+                diff = H.compare_answers(va, pa, ordered=ordered, strict_errors=a.strict_errors,
+                                         notes=qnotes, names=(vname, "prometheus"))
+                notes += [(cat, f"{kind} {e}: {detail}") for cat, detail in qnotes]
+                where = (f"time={params['time']}" if kind == "instant" else
+                         f"start={params['start']} end={params['end']} step={params['step']}")
+                known = known_divergence(e) if diff is not None and not a.strict_known else None
+                if known:
+                    n_known += 1
+                    print(f"KNOWN {kind} {method} {where} {e}: {known}: {diff}")
+                elif diff is not None:
+                    failed += 1
+                    print(f"FAIL {kind} {method} {where} {e}: {diff}")
+                    if report:
+                        report.write(json.dumps({
+                            "kind": kind, "method": method, "params": params, "diff": diff,
+                            vname: {"status": va.status, "body": va.body.decode(errors="replace")},
+                            "prometheus": {"status": pa.status,
+                                           "body": pa.body.decode(errors="replace")}}) + "\n")
+                elif a.verbose:
+                    res = (pa.json or {}).get("data", {}).get("result") if pa.ok else None
+                    size = len(res) if isinstance(res, list) else "-"
+                    print(f"ok   {kind} {where} {e} ({'error' if not pa.ok else size})")
+            if report:
+                report.close()
+            # Differences that are not failures: finite values whose text differs
+            # (equal within the tolerance), both-error answers whose errorType,
+            # HTTP status (unless --strict-errors) or message differ.
+            for cat in sorted({c for c, _ in notes}):
+                items = [d for c, d in notes if c == cat]
+                print(f"promql_compare: note: {len(items)} queries with different {cat}",
+                      file=sys.stderr)
+                for d in items if a.verbose else items[:3]:
+                    print(f"  {d[:300]}", file=sys.stderr)
+            print(f"promql_compare: {len(plan)} queries ({n_exprs} expressions), setup "
+                  f"{setup_s:.1f} s, queries {time.monotonic() - t1:.1f} s", file=sys.stderr)
+            if n_known:
+                print(f"promql_compare: {n_known} queries differ where Prometheus 2.42 has a known "
+                      f"bug (KNOWN lines; counted as passed)", file=sys.stderr)
+            print(f"promql_compare: {len(plan)} queries, {len(plan) - failed} passed, "
+                  f"{failed} failed")
+            return 1 if failed else 0
+        except H.SetupError as e:
+            print(f"promql_compare: setup failed: {e}", file=sys.stderr)
             return 2
-
-        failed, n_known, notes = 0, 0, []
-        report = open(a.report, "w") if a.report else None
-        t1 = time.monotonic()
-        for kind, e, params, method in plan:
-            path = "/api/v1/query" if kind == "instant" else "/api/v1/query_range"
-            va = vc.request(path, params, method)
-            pa = pc.request(path, params, method)
-            dead = [s for s in servers if s.proc.poll() is not None]
-            if dead:
-                print(f"FAIL {kind} {method} {e}: {dead[0].name} exited with "
-                      f"{dead[0].proc.returncode} during the run:\n{dead[0].log_tail()}")
-                failed += 1
-                break
-            ordered = kind == "instant" and e.startswith("sort")
-            qnotes = []
-            diff = H.compare_answers(va, pa, ordered=ordered, strict_errors=a.strict_errors,
-                                     notes=qnotes, names=(vname, "prometheus"))
-            notes += [(cat, f"{kind} {e}: {detail}") for cat, detail in qnotes]
-            where = (f"time={params['time']}" if kind == "instant" else
-                     f"start={params['start']} end={params['end']} step={params['step']}")
-            known = known_divergence(e) if diff is not None and not a.strict_known else None
-            if known:
-                n_known += 1
-                print(f"KNOWN {kind} {method} {where} {e}: {known}: {diff}")
-            elif diff is not None:
-                failed += 1
-                print(f"FAIL {kind} {method} {where} {e}: {diff}")
-                if report:
-                    report.write(json.dumps({
-                        "kind": kind, "method": method, "params": params, "diff": diff,
-                        vname: {"status": va.status, "body": va.body.decode(errors="replace")},
-                        "prometheus": {"status": pa.status,
-                                       "body": pa.body.decode(errors="replace")}}) + "\n")
-            elif a.verbose:
-                res = (pa.json or {}).get("data", {}).get("result") if pa.ok else None
-                size = len(res) if isinstance(res, list) else "-"
-                print(f"ok   {kind} {where} {e} ({'error' if not pa.ok else size})")
-        if report:
-            report.close()
-        # Differences that are not failures: finite values whose text differs
-        # (equal within the tolerance), both-error answers whose errorType,
-        # HTTP status (unless --strict-errors) or message differ.
-        for cat in sorted({c for c, _ in notes}):
-            items = [d for c, d in notes if c == cat]
-            print(f"promql_compare: note: {len(items)} queries with different {cat}",
-                  file=sys.stderr)
-            for d in items if a.verbose else items[:3]:
-                print(f"  {d[:300]}", file=sys.stderr)
-        print(f"promql_compare: {len(plan)} queries ({n_exprs} expressions), setup "
-              f"{setup_s:.1f} s, queries {time.monotonic() - t1:.1f} s", file=sys.stderr)
-        if n_known:
-            print(f"promql_compare: {n_known} queries differ where Prometheus 2.42 has a known "
-                  f"bug (KNOWN lines; counted as passed)", file=sys.stderr)
-        print(f"promql_compare: {len(plan)} queries, {len(plan) - failed} passed, "
-              f"{failed} failed")
-        return 1 if failed else 0
-    except H.SetupError as e:
-        print(f"promql_compare: setup failed: {e}", file=sys.stderr)
-        return 2
-    finally:
-        for s in servers:
-            s.stop()
-        if a.keep:
-            print(f"promql_compare: kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ API answers.
 Servers are started by this process and stopped by their PID (TERM, then
 KILL after 10 s); nothing listens on anything but 127.0.0.1.
 """
+import contextlib
 import http.client
 import json
 import math
@@ -15,6 +16,8 @@ import pathlib
 import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -23,6 +26,24 @@ VIGIL_BIN = ROOT / "build" / "bin" / "vigil"
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
+
+
+@contextlib.contextmanager
+def workspace(prog, keep):
+    """A temporary directory and a list for the servers started in it. On
+    exit the servers are stopped and the directory removed (kept, and its
+    path printed, with keep)."""
+    work = tempfile.mkdtemp(prefix=prog + ".")
+    servers = []
+    try:
+        yield work, servers
+    finally:
+        for s in servers:
+            s.stop()
+        if keep:
+            print(f"{prog}: kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 class SetupError(Exception):

@@ -14,12 +14,6 @@
 namespace vigil::promql {
 namespace {
 
-// Go's strconv.FormatFloat(v, 'f', -1, 64): the shortest decimal that reads
-// back as v, never in exponent form.
-[[gnu::noinline]] std::string FormatNumber(double v) {
-  return FormatFloatShortest(v, 'f');
-}
-
 [[gnu::noinline]] std::string FormatDurationMs(int64_t ms) {
   return model::FormatDuration(std::chrono::milliseconds(ms));
 }
@@ -143,7 +137,8 @@ void Print(const Expr& e, std::string* out);
 }
 
 [[gnu::noinline]] void AppendNumber(const NumberLiteral& n, std::string* out) {
-  *out += FormatNumber(n.value);
+  // Go's strconv.FormatFloat(v, 'f', -1, 64), never in exponent form.
+  AppendFloatShortest(n.value, 'f', out);
 }
 
 [[gnu::noinline]] void AppendString(const StringLiteral& s, std::string* out) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/status_macros.h"
+#include "base/strings.h"
 #include "promql/eval.h"
 #include "promql/functions.h"
 #include "promql/parser.h"
@@ -758,7 +759,7 @@ Result<StepMatrix> Evaluator::EvalAggregate(const AggregateExpr& e) {
     if (e.op == Op::kTopk || e.op == Op::kBottomk) {
       const double f = param[step];
       if (!(f >= -9.2233720368547758e18 && f <= 9.2233720368547758e18)) {
-        return EvalError("Scalar value " + internal::FormatFloatShortest(f) +
+        return EvalError("Scalar value " + FormatFloatShortest(f) +
                          " overflows int64");
       }
       k = static_cast<int64_t>(f);
@@ -926,7 +927,7 @@ Result<StepMatrix> Evaluator::EvalCountValues(const AggregateExpr& e,
     std::unordered_map<std::string, size_t> index;
     for (auto& [i, v] : vec) {
       LabelsBuilder b(in[i].metric);
-      b.Set(label, internal::FormatFloatShortest(v));
+      b.Set(label, FormatFloatShortest(v));
       Labels gl = SelectLabels(b.Build(), grouping, !e.without);
       auto [it, inserted] = index.emplace(std::string(gl.bytes()), groups.size());
       if (inserted) {

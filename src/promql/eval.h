@@ -67,8 +67,6 @@ std::string ExpandTemplate(std::string_view tmpl,
 
 // Prometheus' quantile over values (linear interpolation; NaN for none).
 double Quantile(double q, std::vector<double> values);
-// Go's strconv.FormatFloat(v, 'f', -1, 64): count_values' label values.
-std::string FormatFloatShortest(double v);
 
 // Evaluation error (kFailedPrecondition).
 Status EvalError(std::string_view message);

@@ -575,8 +575,6 @@ bool ParseGoFloat(std::string_view s, double* out) {
   return true;
 }
 
-std::string FormatFloatShortest(double v) { return vigil::FormatFloatShortest(v, 'f'); }
-
 std::string ExpandTemplate(std::string_view tmpl,
                            std::span<const std::string_view> groups,
                            const std::map<std::string, int>& names) {

@@ -68,12 +68,6 @@ class BitReader {
     Consume(n);
     return true;
   }
-  bool ReadBit(bool* b) {
-    uint64_t v;
-    if (!Read(1, &v)) return false;
-    *b = v != 0;
-    return true;
-  }
   // The next (up to) 57 bits, most significant first, in the top of the
   // word; bits past the end read as zero. Does not advance.
   uint64_t Peek57() {
