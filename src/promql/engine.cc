@@ -396,10 +396,11 @@ Result<std::vector<Evaluator::Loaded>> Evaluator::Load(const VectorSelector& vs,
   // Points are gathered in one reused buffer, then copied at their exact
   // size: one allocation per series instead of one per doubling.
   std::vector<Point> scratch;
+  std::unique_ptr<storage::SeriesIterator> it;  // reused from series to series
   while (set->Next()) {
     Loaded l;
     l.metric = set->At().labels();
-    auto it = set->At().NewIterator();
+    it = set->At().NewIterator(std::move(it));
     scratch.clear();
     if (it->Seek(mint)) {
       do {

@@ -61,8 +61,15 @@ class Series {
  public:
   virtual ~Series() = default;
   virtual const model::Labels& labels() const = 0;
-  // Samples within the querier's [mint, maxt].
-  virtual std::unique_ptr<SeriesIterator> NewIterator() const = 0;
+  // Samples within the querier's [mint, maxt]. `reuse` (may be null) is an
+  // iterator that an earlier NewIterator of the same querier returned and
+  // that its caller is done with: the storage may reset it in place rather
+  // than allocate a new one (Prometheus' Series.Iterator(reuse)).
+  virtual std::unique_ptr<SeriesIterator> NewIterator(
+      std::unique_ptr<SeriesIterator> reuse) const = 0;
+  std::unique_ptr<SeriesIterator> NewIterator() const {
+    return NewIterator(nullptr);
+  }
 };
 
 class SeriesSet {

@@ -102,7 +102,9 @@ class MemorySeries final : public Series {
       : labels_(std::move(labels)), samples_(std::move(samples)) {}
 
   const model::Labels& labels() const override { return labels_; }
-  std::unique_ptr<SeriesIterator> NewIterator() const override {
+  using Series::NewIterator;
+  std::unique_ptr<SeriesIterator> NewIterator(
+      std::unique_ptr<SeriesIterator> /*reuse*/) const override {
     return std::make_unique<VectorIterator>(samples_);
   }
 

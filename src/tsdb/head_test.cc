@@ -255,6 +255,47 @@ TEST(HeadTest, ManyChunksSeekAndRange) {
   for (int64_t i = 0; i < 1000; ++i) EXPECT_EQ(all[0].second[i].first, i * 1000);
 }
 
+// An iterator handed back to NewIterator is reset for the next series,
+// including one left mid-chunk, one exhausted, one failed on nothing and one
+// from a querier with another window (not reused: its window differs).
+TEST(HeadTest, IteratorReuseAcrossSeries) {
+  Head head(HeadOptions{.samples_per_chunk = 120});
+  auto app = head.NewAppender();
+  for (int s = 0; s < 4; ++s) {
+    Labels l = L({{"__name__", "m"}, {"s", std::to_string(s)}});
+    // Series s has 100 * (s + 1) samples: full chunks plus an open one.
+    for (int64_t i = 0; i < 100 * (s + 1); ++i) {
+      ASSERT_TRUE(app->Append(0, l, i * 1000, s * 10000.0 + i).ok());
+    }
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  auto q = head.NewQuerier(50000, 350000).value();
+  auto set = q->Select(std::vector{M(MatchType::kEqual, "__name__", "m")});
+  std::unique_ptr<storage::SeriesIterator> it;
+  int s = 0;
+  while (set->Next()) {
+    it = set->At().NewIterator(std::move(it));
+    if (s == 1) {  // leave this one mid-chunk
+      ASSERT_TRUE(it->Seek(130000));
+      EXPECT_EQ(it->At(), (std::pair<int64_t, double>{130000, 10130}));
+      ++s;
+      continue;
+    }
+    Samples got = Drain(*it);
+    const int64_t last = std::min<int64_t>(100 * (s + 1) - 1, 350);
+    ASSERT_EQ(got.size(), static_cast<size_t>(last - 50 + 1)) << "series " << s;
+    EXPECT_EQ(got.front(), (std::pair<int64_t, double>{50000, s * 10000.0 + 50}));
+    EXPECT_EQ(got.back(), (std::pair<int64_t, double>{last * 1000, s * 10000.0 + last}));
+    ++s;
+  }
+  EXPECT_EQ(s, 4);
+  auto q2 = head.NewQuerier(0, 1000).value();
+  auto set2 = q2->Select(std::vector{M(MatchType::kEqual, "s", "3")});
+  ASSERT_TRUE(set2->Next());
+  it = set2->At().NewIterator(std::move(it));
+  EXPECT_EQ(Drain(*it), (Samples{{0, 30000}, {1000, 30001}}));
+}
+
 TEST(HeadTest, TruncateDropsWholeChunksAndEmptySeries) {
   Head head(HeadOptions{.samples_per_chunk = 10});
   Labels a = L({{"__name__", "a"}});

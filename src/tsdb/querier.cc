@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <set>
+#include <typeinfo>
 
 #include "tsdb/chunkenc/xor_iterator.h"
 #include "tsdb/head.h"
@@ -44,19 +45,40 @@ index::Postings RejectedValues(const index::MemPostings& p,
   });
 }
 
-// Iterates a list of chunk snapshots, keeping samples within [mint, maxt].
+// Iterates a series' chunks, keeping samples within [mint, maxt]: shared
+// snapshots of its full chunks (immutable) and a copy of its open chunk
+// (which keeps growing). Reset reuses the buffers for the next series.
 class ChunkListIterator final : public storage::SeriesIterator {
  public:
-  ChunkListIterator(std::vector<std::shared_ptr<const chunkenc::XorChunk>> c,
-                    int64_t mint, int64_t maxt)
-      : chunks_(std::move(c)), mint_(mint), maxt_(maxt) {}
+  ChunkListIterator(int64_t mint, int64_t maxt) : mint_(mint), maxt_(maxt) {}
+  bool SameWindow(int64_t mint, int64_t maxt) const { return mint == mint_ && maxt == maxt_; }
+
+  // Loads s's chunks overlapping [mint_, maxt_] and rewinds.
+  void Reset(const MemSeries& s) {
+    cur_.reset();
+    chunks_.clear();
+    idx_ = 0;
+    done_ = false;
+    status_ = Status::OK();
+    has_open_ = false;
+    std::lock_guard lock(s.mu);
+    for (const auto& c : s.full) {
+      if (c->max_time() >= mint_ && c->min_time() <= maxt_) chunks_.push_back(c);
+    }
+    const auto& open = s.open;
+    if (open.num_samples() > 0 && open.max_time() >= mint_ && open.min_time() <= maxt_) {
+      open_.assign(open.bytes().begin(), open.bytes().end());
+      open_max_t_ = open.max_time();
+      has_open_ = true;
+    }
+  }
 
   bool Next() override {
     if (done_) return false;
     for (;;) {
       if (!cur_.has_value()) {
-        if (idx_ >= chunks_.size()) return Finish();
-        cur_.emplace(chunks_[idx_++]->bytes());
+        if (idx_ >= num_chunks()) return Finish();
+        cur_.emplace(bytes(idx_++));
       }
       if (cur_->Next()) {
         int64_t t = cur_->At().first;
@@ -74,13 +96,13 @@ class ChunkListIterator final : public storage::SeriesIterator {
     t = std::max(t, mint_);
     // Outside Next/Seek a non-null cur_ always stands on a sample.
     if (cur_.has_value() && cur_->At().first >= t) return true;
-    if (cur_.has_value() && chunks_[idx_ - 1]->max_time() < t) cur_.reset();
+    if (cur_.has_value() && max_time(idx_ - 1) < t) cur_.reset();
     for (;;) {
       if (!cur_.has_value()) {
         // Whole chunks ending before t are skipped without decoding.
-        while (idx_ < chunks_.size() && chunks_[idx_]->max_time() < t) ++idx_;
-        if (idx_ >= chunks_.size()) return Finish();
-        cur_.emplace(chunks_[idx_++]->bytes());
+        while (idx_ < num_chunks() && max_time(idx_) < t) ++idx_;
+        if (idx_ >= num_chunks()) return Finish();
+        cur_.emplace(bytes(idx_++));
       }
       if (cur_->Seek(t)) {
         if (cur_->At().first > maxt_) return Finish();
@@ -95,6 +117,14 @@ class ChunkListIterator final : public storage::SeriesIterator {
   Status status() const override { return status_; }
 
  private:
+  // Chunk i of the full chunks followed by the open copy.
+  size_t num_chunks() const { return chunks_.size() + (has_open_ ? 1 : 0); }
+  const std::vector<uint8_t>& bytes(size_t i) const {
+    return i < chunks_.size() ? chunks_[i]->bytes() : open_;
+  }
+  int64_t max_time(size_t i) const {
+    return i < chunks_.size() ? chunks_[i]->max_time() : open_max_t_;
+  }
   bool Fail() {
     status_ = cur_->status();
     return Finish();
@@ -105,12 +135,15 @@ class ChunkListIterator final : public storage::SeriesIterator {
     return false;
   }
 
+  const int64_t mint_, maxt_;
   std::vector<std::shared_ptr<const chunkenc::XorChunk>> chunks_;
+  std::vector<uint8_t> open_;
+  int64_t open_max_t_ = 0;
+  bool has_open_ = false;
   size_t idx_ = 0;
   // Held by value: no allocation per chunk, no virtual call per sample.
   std::optional<chunkenc::XorIterator> cur_;
   bool done_ = false;
-  const int64_t mint_, maxt_;
   Status status_;
 };
 
@@ -121,25 +154,19 @@ class HeadSeries final : public storage::Series {
 
   const model::Labels& labels() const override { return s_->labels; }
 
-  std::unique_ptr<storage::SeriesIterator> NewIterator() const override {
-    std::vector<std::shared_ptr<const chunkenc::XorChunk>> chunks;
-    {
-      std::lock_guard lock(s_->mu);
-      chunks.reserve(s_->full.size() + 1);
-      for (const auto& c : s_->full) {
-        if (c->max_time() >= mint_ && c->min_time() <= maxt_) {
-          chunks.push_back(c);
-        }
-      }
-      const auto& open = s_->open;
-      if (open.num_samples() > 0 && open.max_time() >= mint_ &&
-          open.min_time() <= maxt_) {
-        // The open chunk keeps growing: iterate a copy.
-        chunks.push_back(std::make_shared<const chunkenc::XorChunk>(open));
-      }
+  using storage::Series::NewIterator;
+  std::unique_ptr<storage::SeriesIterator> NewIterator(
+      std::unique_ptr<storage::SeriesIterator> reuse) const override {
+    std::unique_ptr<ChunkListIterator> it;
+    // Only ours from this querier (same window) are reused.
+    if (reuse != nullptr && typeid(*reuse) == typeid(ChunkListIterator) &&
+        static_cast<ChunkListIterator&>(*reuse).SameWindow(mint_, maxt_)) {
+      it.reset(static_cast<ChunkListIterator*>(reuse.release()));
+    } else {
+      it = std::make_unique<ChunkListIterator>(mint_, maxt_);
     }
-    return std::make_unique<ChunkListIterator>(std::move(chunks), mint_,
-                                               maxt_);
+    it->Reset(*s_);
+    return it;
   }
 
  private:

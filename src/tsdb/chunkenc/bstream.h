@@ -39,83 +39,47 @@ class BitWriter {
   int free_ = 0;  // unused low bits of out_->back()
 };
 
-// Reads MSB-first through a 64-bit buffer refilled a word at a time, as
-// Prometheus' bstreamReader does.
+// Reads MSB-first by absolute bit position. Peek loads the eight bytes
+// holding the position with one unaligned load, so reading a field is a
+// load, a shift and a bump of the caller's position, with no buffer state
+// carried from one field to the next. Bits past the end read as zero: a
+// decoder checks its position against size_bits() to detect an overrun.
 class BitReader {
  public:
-  BitReader(const uint8_t* data, size_t size, size_t bit_pos = 0)
-      : data_(data), size_(size), next_(bit_pos >> 3) {
-    if ((bit_pos & 7) != 0) {
-      Refill();
-      Skip(static_cast<int>(bit_pos & 7));
+  BitReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+
+  // At least 57 bits starting at bit `pos`, most significant first, in the
+  // top of the word.
+  [[gnu::always_inline]] uint64_t Peek(size_t pos) const {
+    const size_t byte = pos >> 3;
+    uint64_t w;
+    if (byte + 8 <= size_) [[likely]] {
+      std::memcpy(&w, data_ + byte, 8);
+      if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+    } else {
+      w = PeekTail(byte);
     }
+    return w << (pos & 7);
   }
-  // Reads n bits (n <= 64); false (and no change) past the end.
-  bool Read(int n, uint64_t* v) {
-    if (n > 56) {
-      if (bits_left() < static_cast<size_t>(n)) return false;
-      uint64_t hi = 0, lo = 0;
-      Read(n - 32, &hi);
-      Read(32, &lo);
-      *v = (hi << 32) | lo;
-      return true;
-    }
-    if (valid_ < n) {
-      Refill();
-      if (valid_ < n) return false;
-    }
-    *v = n == 0 ? 0 : buf_ >> (64 - n);
-    Consume(n);
-    return true;
+  // n bits (1 <= n <= 64) starting at bit `pos`, in the low bits.
+  [[gnu::always_inline]] uint64_t Bits(size_t pos, int n) const {
+    if (n <= 57) [[likely]] return Peek(pos) >> (64 - n);
+    return (Peek(pos) >> 32) << (n - 32) | Peek(pos + 32) >> (96 - n);
   }
-  // The next (up to) 57 bits, most significant first, in the top of the
-  // word; bits past the end read as zero. Does not advance.
-  uint64_t Peek57() {
-    if (valid_ < 57) Refill();
-    return buf_;
-  }
-  // Advances n bits (n <= 56); false (and no change) past the end.
-  bool Skip(int n) {
-    if (valid_ < n) {
-      Refill();
-      if (valid_ < n) return false;
-    }
-    Consume(n);
-    return true;
-  }
-  size_t bit_pos() const { return next_ * 8 - static_cast<size_t>(valid_); }
-  size_t bits_left() const { return size_ * 8 - bit_pos(); }
+  size_t size_bits() const { return size_ * 8; }
 
  private:
-  void Consume(int n) {
-    buf_ = n == 64 ? 0 : buf_ << n;
-    valid_ -= n;
-  }
-  // Tops the buffer up to at least 57 valid bits, or to the end of the data.
-  // Bits below the valid ones are always zero.
-  void Refill() {
-    if (next_ + 8 <= size_) {
-      uint64_t w;
-      std::memcpy(&w, data_ + next_, 8);
-      if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
-      const int bytes = (64 - valid_) >> 3;
-      buf_ |= w >> valid_;
-      next_ += static_cast<size_t>(bytes);
-      valid_ += 8 * bytes;
-      if (valid_ < 64) buf_ &= ~(~uint64_t{0} >> valid_);
-      return;
+  // The last (fewer than 8) bytes, zero-filled.
+  uint64_t PeekTail(size_t byte) const {
+    uint64_t w = 0;
+    for (int k = 0; k < 8 && byte + k < size_; ++k) {
+      w |= static_cast<uint64_t>(data_[byte + k]) << (56 - 8 * k);
     }
-    while (valid_ <= 56 && next_ < size_) {
-      buf_ |= static_cast<uint64_t>(data_[next_++]) << (56 - valid_);
-      valid_ += 8;
-    }
+    return w;
   }
 
   const uint8_t* data_;
   size_t size_;
-  size_t next_;       // next byte to load
-  uint64_t buf_ = 0;  // valid_ bits at the top
-  int valid_ = 0;
 };
 
 }  // namespace vigil::tsdb::chunkenc

@@ -40,17 +40,17 @@ Result<XorChunk> XorChunk::FromBytes(std::vector<uint8_t> bytes) {
   while (d.Next()) {
   }
   if (d.failed || d.read != d.total) {
-    return DataLossError("xor chunk: corrupt at bit " + std::to_string(d.r.bit_pos()) +
+    return DataLossError("xor chunk: corrupt at bit " + std::to_string(d.pos) +
                          " (decoded " + std::to_string(d.read) + " of " +
                          std::to_string(d.total) + " samples)");
   }
   // Bytes after the last used bit would be appended after: refuse them.
-  const size_t used = (d.r.bit_pos() + 7) / 8;
+  const size_t used = (d.pos + 7) / 8;
   if (used != bytes.size()) {
     return DataLossError("xor chunk: " + std::to_string(bytes.size() - used) +
                          " trailing bytes after " + std::to_string(d.total) + " samples");
   }
-  c.free_bits_ = static_cast<int>(used * 8 - d.r.bit_pos());
+  c.free_bits_ = static_cast<int>(used * 8 - d.pos);
   c.bytes_ = std::move(bytes);
   if (d.total > 0) {
     internal::Decoder first(c.bytes_);
