@@ -105,6 +105,20 @@ std::string_view Labels::Get(std::string_view name) const {
   return {};
 }
 
+Labels Labels::Without(std::string_view name) const {
+  for (auto it = begin(), e = end(); it != e; ++it) {
+    if (it->name != name) continue;
+    const size_t from = static_cast<size_t>(it.p_ - data_.data());
+    const size_t to = static_cast<size_t>(it.next_ - data_.data());
+    Labels out;
+    out.data_.reserve(data_.size() - (to - from));
+    out.data_.append(data_, 0, from);
+    out.data_.append(data_, to);
+    return out;
+  }
+  return *this;
+}
+
 size_t Labels::size() const {
   size_t n = 0;
   for (auto it = begin(), e = end(); it != e; ++it) ++n;

@@ -117,6 +117,9 @@ class Labels {
   // The value of `name`, or "" when absent.
   std::string_view Get(std::string_view name) const;
   bool Has(std::string_view name) const { return !Get(name).empty(); }
+  // A copy without the label `name` (an equal copy when there is none):
+  // one allocation, no builder.
+  Labels Without(std::string_view name) const;
   std::string_view metric_name() const { return Get(kMetricName); }
 
   // Number of labels (a walk over the packed bytes; sets are small).

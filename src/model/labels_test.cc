@@ -83,6 +83,19 @@ TEST(LabelsTest, CompareMatchesPairOrderNotByteOrder) {
   EXPECT_LT(Compare(v1, v2), 0);
 }
 
+TEST(LabelsTest, WithoutDropsOneLabelWherever) {
+  const std::string long_value(300, 'v');  // a two-byte length prefix
+  Labels l = Labels::FromPairs({{"A", "1"}, {"__name__", "up"}, {"job", long_value}, {"z", "9"}});
+  for (std::string_view name : {"A", "__name__", "job", "z"}) {
+    LabelsBuilder b(l);
+    b.Del(name);
+    EXPECT_EQ(l.Without(name), b.Build()) << name;
+  }
+  EXPECT_EQ(l.Without("missing"), l);
+  EXPECT_EQ(Labels().Without("a"), Labels());
+  EXPECT_EQ(Labels::FromPairs({{"a", "1"}}).Without("a"), Labels());
+}
+
 TEST(LabelsBuilderTest, SetAndDelete) {
   LabelsBuilder b(Labels::FromPairs({{"a", "1"}, {"c", "3"}}));
   b.Set("b", "2").Set("a", "").Set("c", "4");

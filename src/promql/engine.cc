@@ -1,5 +1,6 @@
 #include "promql/engine.h"
 
+#include <absl/container/flat_hash_map.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -34,12 +35,7 @@ bool IsStale(double v) {
   return std::bit_cast<uint64_t>(v) == storage::kStaleNaNBits;
 }
 
-Labels DropName(const Labels& l) {
-  if (!l.Has(model::kMetricName)) return l;
-  LabelsBuilder b(l);
-  b.Del(model::kMetricName);
-  return b.Build();
-}
+Labels DropName(const Labels& l) { return l.Without(model::kMetricName); }
 
 const Expr& Unparen(const Expr& e) {
   const Expr* p = &e;
@@ -100,21 +96,34 @@ struct QueryContext {
 // step ("vector cannot contain metrics with the same labelset").
 class OutputBuilder {
  public:
+  // A new series reserves room for `steps` points (up to a cap, so that
+  // many sparse series of a long range cost no more than they hold), as
+  // Prometheus sizes its step slices.
+  explicit OutputBuilder(size_t steps) : reserve_(std::min<size_t>(steps, 128)) {}
+
   uint32_t Series(Labels labels) {
-    const uint64_t h = labels.Hash();
-    auto& ids = by_hash_[h];
-    for (uint32_t id : ids) {
-      if (out_[id].metric == labels) return id;
+    auto [it, inserted] = by_hash_.try_emplace(labels.Hash(), kNone);
+    uint32_t* link = &it->second;  // ids with this hash, chained via next_
+    for (; *link != kNone; link = &next_[*link]) {
+      if (out_[*link].metric == labels) return *link;
     }
-    ids.push_back(static_cast<uint32_t>(out_.size()));
+    const auto id = static_cast<uint32_t>(out_.size());
+    *link = id;
     out_.push_back({std::move(labels), {}});
+    out_.back().points.reserve(reserve_);
     sorted_.push_back(true);
-    return ids.back();
+    next_.push_back(kNone);
+    return id;
   }
   void Add(uint32_t id, int64_t t, double v) {
     auto& pts = out_[id].points;
     if (!pts.empty() && pts.back().t >= t) sorted_[id] = false;
     pts.push_back({t, v});
+  }
+  // Whether series id already has a point at t (points added in step order).
+  bool HasPointAt(uint32_t id, int64_t t) const {
+    const auto& pts = out_[id].points;
+    return !pts.empty() && pts.back().t == t;
   }
 
   Result<StepMatrix> Finish() {
@@ -135,9 +144,12 @@ class OutputBuilder {
   }
 
  private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  const size_t reserve_;
   StepMatrix out_;
   std::vector<bool> sorted_;
-  std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash_;
+  absl::flat_hash_map<uint64_t, uint32_t> by_hash_;  // first id per hash
+  std::vector<uint32_t> next_;                        // next id, same hash
 };
 
 // Walks a StepMatrix one step at a time.
@@ -533,7 +545,7 @@ Result<StepMatrix> Evaluator::EvalBinary(const BinaryExpr& e) {
   std::vector<double> scalar =
       ScalarSteps(swap ? lhs : rhs, start_, interval_, n);
   const bool drop = ShouldDropMetricName(e.op) || e.return_bool;
-  OutputBuilder ob;
+  OutputBuilder ob(steps());
   for (const StepSeries& s : vec) {
     std::optional<uint32_t> id;
     for (const Point& p : s.points) {
@@ -563,65 +575,74 @@ Result<StepMatrix> Evaluator::EvalVectorVector(const BinaryExpr& e,
       e.matching.value_or(VectorMatching{.card = IsSetOperator(e.op)
                                                      ? Cardinality::kManyToMany
                                                      : Cardinality::kOneToOne});
-  // Join signatures, once per series.
-  auto signature = [&](const Labels& l) {
-    return std::string(MatchLabels(l, matching).bytes());
-  };
-  std::vector<std::string> lsig, rsig;
-  for (const auto& s : lhs_m) lsig.push_back(signature(s.metric));
-  for (const auto& s : rhs_m) rsig.push_back(signature(s.metric));
+  // Join signatures, once per series, as dense ids shared by both sides.
+  std::vector<uint32_t> lsig, rsig;
+  std::vector<Labels> sig_labels;  // by id
+  {
+    absl::flat_hash_map<std::string, uint32_t> ids;
+    auto intern = [&](const Labels& l) {
+      Labels sig = MatchLabels(l, matching);
+      auto [it, inserted] = ids.try_emplace(std::string(sig.bytes()),
+                                            static_cast<uint32_t>(sig_labels.size()));
+      if (inserted) sig_labels.push_back(std::move(sig));
+      return it->second;
+    };
+    lsig.reserve(lhs_m.size());
+    rsig.reserve(rhs_m.size());
+    for (const auto& s : lhs_m) lsig.push_back(intern(s.metric));
+    for (const auto& s : rhs_m) rsig.push_back(intern(s.metric));
+  }
 
-  OutputBuilder ob;
+  OutputBuilder ob(steps());
   // Output series of unchanged inputs (set operators), by side and index.
-  std::unordered_map<uint64_t, uint32_t> passthrough;
+  absl::flat_hash_map<uint64_t, uint32_t> passthrough;
   auto pass = [&](int side, uint32_t i, const StepMatrix& m) {
     const uint64_t key = (static_cast<uint64_t>(side) << 32) | i;
-    auto it = passthrough.find(key);
-    if (it != passthrough.end()) return it->second;
-    uint32_t id = ob.Series(m[i].metric);
-    passthrough.emplace(key, id);
-    return id;
+    auto [it, inserted] = passthrough.try_emplace(key, 0);
+    if (inserted) it->second = ob.Series(m[i].metric);
+    return it->second;
   };
   // Result labels per (many side, one side) pair.
-  std::unordered_map<uint64_t, uint32_t> pair_ids;
+  absl::flat_hash_map<uint64_t, uint32_t> pair_ids;
+  // Per signature id, for the step being evaluated (stamped with the step
+  // number, so nothing is cleared between steps): whether a side has it,
+  // the one side's position in its step vector, and whether the many side
+  // has matched it.
+  constexpr uint32_t kNever = UINT32_MAX;
+  std::vector<uint32_t> sig_seen(sig_labels.size(), kNever);
+  std::vector<uint32_t> one_pos(sig_labels.size(), 0);
+  std::vector<uint32_t> matched_at(sig_labels.size(), kNever);
+  uint32_t step = 0;
 
   StepWalker lw(lhs_m), rw(rhs_m);
   std::vector<std::pair<uint32_t, double>> lv, rv;
-  std::unordered_map<std::string_view, size_t> sigs;  // signature -> rhs pos
-  std::unordered_map<std::string_view, std::vector<uint64_t>> matched;
-  for (int64_t ts = start_; ts <= end_; ts += interval_) {
+  for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
     VIGIL_RETURN_IF_ERROR(ctx_->Tick());
     lw.At(ts, &lv);
     rw.At(ts, &rv);
     switch (e.op) {
-      case Op::kAnd: {
+      case Op::kAnd:
         if (lv.empty() || rv.empty()) continue;
-        std::unordered_set<std::string_view> right;
-        for (auto& [j, v] : rv) right.insert(rsig[j]);
+        for (auto& [j, v] : rv) sig_seen[rsig[j]] = step;
         for (auto& [i, v] : lv) {
-          if (right.count(lsig[i])) ob.Add(pass(0, i, lhs_m), ts, v);
+          if (sig_seen[lsig[i]] == step) ob.Add(pass(0, i, lhs_m), ts, v);
         }
         continue;
-      }
-      case Op::kOr: {
-        std::unordered_set<std::string_view> left;
+      case Op::kOr:
         for (auto& [i, v] : lv) {
-          left.insert(lsig[i]);
+          sig_seen[lsig[i]] = step;
           ob.Add(pass(0, i, lhs_m), ts, v);
         }
         for (auto& [j, v] : rv) {
-          if (!left.count(rsig[j])) ob.Add(pass(1, j, rhs_m), ts, v);
+          if (sig_seen[rsig[j]] != step) ob.Add(pass(1, j, rhs_m), ts, v);
         }
         continue;
-      }
-      case Op::kUnless: {
-        std::unordered_set<std::string_view> right;
-        for (auto& [j, v] : rv) right.insert(rsig[j]);
+      case Op::kUnless:
+        for (auto& [j, v] : rv) sig_seen[rsig[j]] = step;
         for (auto& [i, v] : lv) {
-          if (!right.count(lsig[i])) ob.Add(pass(0, i, lhs_m), ts, v);
+          if (sig_seen[lsig[i]] != step) ob.Add(pass(0, i, lhs_m), ts, v);
         }
         continue;
-      }
       default:
         break;
     }
@@ -638,27 +659,27 @@ Result<StepMatrix> Evaluator::EvalVectorVector(const BinaryExpr& e,
     const StepMatrix& one_m = one_to_many ? lhs_m : rhs_m;
     const auto& many_sig = one_to_many ? rsig : lsig;
     const auto& one_sig = one_to_many ? lsig : rsig;
-    sigs.clear();
     for (size_t k = 0; k < one.size(); ++k) {
       const uint32_t j = one[k].first;
-      auto [it, inserted] = sigs.emplace(one_sig[j], k);
-      if (!inserted) {
-        const Labels& dup = one_m[one[it->second].first].metric;
+      const uint32_t sig = one_sig[j];
+      if (sig_seen[sig] == step) {
+        const Labels& dup = one_m[one[one_pos[sig]].first].metric;
         return EvalError(
             "found duplicate series for the match group " +
-            LabelsString(MatchLabels(one_m[j].metric, matching)) + " on the " +
+            LabelsString(sig_labels[sig]) + " on the " +
             (one_to_many ? "left" : "right") +
             " hand-side of the operation: [" + LabelsString(one_m[j].metric) +
             ", " + LabelsString(dup) +
             "];many-to-many matching not allowed: matching labels must be "
             "unique on one side");
       }
+      sig_seen[sig] = step;
+      one_pos[sig] = static_cast<uint32_t>(k);
     }
-    matched.clear();
     for (auto& [i, mval] : many) {
-      auto it = sigs.find(many_sig[i]);
-      if (it == sigs.end()) continue;
-      const auto [j, oval] = one[it->second];
+      const uint32_t sig = many_sig[i];
+      if (sig_seen[sig] != step) continue;
+      const auto [j, oval] = one[one_pos[sig]];
       double vl = mval, vr = oval;
       if (one_to_many) std::swap(vl, vr);
       auto [value, keep] = ElemBinop(e.op, vl, vr);
@@ -693,21 +714,20 @@ Result<StepMatrix> Evaluator::EvalVectorVector(const BinaryExpr& e,
         pid = pair_ids.emplace(pair, ob.Series(b.Build())).first;
       }
       const uint32_t id = pid->second;
-      auto& ids = matched[many_sig[i]];
       if (matching.card == Cardinality::kOneToOne) {
-        if (!ids.empty()) {
+        if (matched_at[sig] == step) {
           return EvalError(
               "multiple matches for labels: many-to-one matching must be "
               "explicit (group_left/group_right)");
         }
-        ids.push_back(id);
-      } else {
-        if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
-          return EvalError(
-              "multiple matches for labels: grouping labels must ensure "
-              "unique results");
-        }
-        ids.push_back(id);
+        matched_at[sig] = step;
+      } else if (ob.HasPointAt(id, ts)) {
+        // The result labels carry the matching labels, so one output
+        // series twice in a step is Prometheus' duplicate within a match
+        // group.
+        return EvalError(
+            "multiple matches for labels: grouping labels must ensure "
+            "unique results");
       }
       ob.Add(id, ts, value);
     }
@@ -746,7 +766,7 @@ Result<StepMatrix> Evaluator::EvalAggregate(const AggregateExpr& e) {
   }
   std::vector<std::optional<uint32_t>> group_out(group_labels.size());
   std::vector<std::optional<uint32_t>> series_out(in.size());  // topk/bottomk
-  OutputBuilder ob;
+  OutputBuilder ob(steps());
   std::vector<GroupAcc> acc(group_labels.size());
   std::vector<uint32_t> order;  // groups in order of first sample this step
   StepWalker w(in);
@@ -918,7 +938,7 @@ Result<StepMatrix> Evaluator::EvalCountValues(const AggregateExpr& e,
   }
   std::vector<std::string> grouping = e.grouping;
   if (!e.without) grouping.push_back(label);
-  OutputBuilder ob;
+  OutputBuilder ob(steps());
   StepWalker w(in);
   std::vector<std::pair<uint32_t, double>> vec;
   for (int64_t ts = start_; ts <= end_; ts += interval_) {
@@ -1034,7 +1054,7 @@ Result<StepMatrix> Evaluator::EvalWindowCall(const Call& e, size_t matrix_arg) {
                          std::string(name) + "\"");
   }
   const bool keep_name = name == "last_over_time";
-  OutputBuilder ob;
+  OutputBuilder ob(steps());
   std::vector<double> step_scalars(e.args.size(), 0);
   for (auto& s : a.series) {
     std::optional<uint32_t> id;
@@ -1096,7 +1116,7 @@ Result<StepMatrix> Evaluator::EvalHistogramQuantile(const Call& e) {
     if (inserted) group_labels.push_back(DropName(key));
     group_of[i] = it->second;
   }
-  OutputBuilder ob;
+  OutputBuilder ob(steps());
   std::vector<std::optional<uint32_t>> group_out(group_labels.size());
   std::vector<std::vector<std::pair<double, double>>> buckets(group_labels.size());
   std::vector<uint32_t> order;
@@ -1191,7 +1211,7 @@ Result<StepMatrix> Evaluator::EvalLabelFunction(const Call& e) {
       return b.Build();
     };
   }
-  OutputBuilder ob;
+  OutputBuilder ob(steps());
   for (auto& s : in) {
     VIGIL_ASSIGN_OR_RETURN(Labels l, relabel(s.metric));
     const uint32_t id = ob.Series(std::move(l));
@@ -1312,7 +1332,7 @@ Result<StepMatrix> Evaluator::EvalCall(const Call& e) {
       VIGIL_ASSIGN_OR_RETURN(scalars[i], ScalarArg(*e.args[i]));
     }
   }
-  OutputBuilder ob;
+  OutputBuilder ob(steps());
   std::vector<double> step_scalars(scalars.size(), 0);
   for (const auto& s : in) {
     std::optional<uint32_t> id;
