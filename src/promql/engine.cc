@@ -414,14 +414,8 @@ Result<std::vector<Evaluator::Loaded>> Evaluator::Load(const VectorSelector& vs,
     l.metric = set->At().labels();
     it = set->At().NewIterator(std::move(it));
     scratch.clear();
-    if (it->Seek(mint)) {
-      do {
-        auto [t, v] = it->At();
-        if (t > maxt) break;
-        if (drop_stale && IsStale(v)) continue;
-        scratch.push_back({t, v});
-      } while (it->Next());
-    }
+    if (it->Seek(mint)) it->AppendUntil(maxt, &scratch);
+    if (drop_stale) std::erase_if(scratch, [](const Point& p) { return IsStale(p.v); });
     l.points.assign(scratch.begin(), scratch.end());
     VIGIL_RETURN_IF_ERROR(it->status());
     VIGIL_RETURN_IF_ERROR(ctx_->Tick());
@@ -1060,6 +1054,13 @@ Result<StepMatrix> Evaluator::EvalWindowCall(const Call& e, size_t matrix_arg) {
     std::optional<uint32_t> id;
     size_t step = 0;
     const auto& p = s.points;
+    // With many steps, one pass spares every window its reset scan.
+    bool no_drops = false;
+    if (steps() > 1) {
+      no_drops = std::adjacent_find(p.begin(), p.end(), [](const Point& x, const Point& y) {
+                   return y.v < x.v;
+                 }) == p.end();
+    }
     // Windows only move forward (the end is the step's time less the
     // offset, or fixed by @), so [lo, hi) slides instead of being searched.
     size_t lo = 0, hi = 0;
@@ -1082,6 +1083,7 @@ Result<StepMatrix> Evaluator::EvalWindowCall(const Call& e, size_t matrix_arg) {
       c.range_end = end;
       c.range_ms = a.range_ms;
       c.scalars = step_scalars;
+      c.no_drops = no_drops;
       double v = 0;
       bool has = false;
       Status st = fn(c, &v, &has);

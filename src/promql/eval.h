@@ -43,6 +43,10 @@ struct WindowCall {
   // The call's scalar arguments at this step, by argument index (the
   // range-vector argument's slot is 0).
   std::span<const double> scalars;
+  // True when no sample of `points` is below its predecessor, known from a
+  // pass over the whole series: counter functions then skip their reset
+  // scan. False means unknown.
+  bool no_drops = false;
 };
 // Sets *out and *has (false: no output for this series at this step).
 using WindowFunction = Status (*)(const WindowCall& c, double* out,

@@ -157,7 +157,9 @@ Status ExtrapolatedRate(const WindowCall& c, bool counter, bool rate,
   const auto& p = c.points;
   if (p.size() < 2) return Status::OK();
   double result = p.back().v - p.front().v;
-  if (counter) {
+  // A drop means a counter reset: add back the value before it. The first
+  // sample is compared with 0, which adds nothing.
+  if (counter && !c.no_drops) {
     double last = 0;
     for (const Point& s : p) {
       if (s.v < last) result += last;

@@ -11,13 +11,11 @@
 
 #include "model/labels.h"
 #include "promql/ast.h"
+#include "storage/series_iterator.h"
 
 namespace vigil::promql {
 
-struct Point {
-  int64_t t = 0;  // milliseconds
-  double v = 0;
-};
+using Point = storage::SamplePair;  // {t: milliseconds, v}
 
 struct Scalar {
   int64_t t = 0;

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "vigil/status.h"
 
@@ -18,6 +19,12 @@ namespace vigil::storage {
 // Prometheus' staleness marker: a NaN with this exact bit pattern, kept
 // bit-for-bit by every encoder.
 inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ull;
+
+// One float sample (Prometheus' model.SamplePair).
+struct SamplePair {
+  int64_t t = 0;  // milliseconds since the epoch
+  double v = 0;
+};
 
 class SeriesIterator {
  public:
@@ -32,6 +39,17 @@ class SeriesIterator {
   virtual std::pair<int64_t, double> At() const = 0;
   // OK at a clean end; the error otherwise (e.g. kDataLoss for corruption).
   virtual Status status() const = 0;
+  // Bulk reading: appends the current sample and those after it, up to and
+  // including timestamp maxt, to *out, without a virtual call per sample.
+  // Afterwards only status() may be called.
+  // REQUIRES: the last Next()/Seek() returned true.
+  virtual void AppendUntil(int64_t maxt, std::vector<SamplePair>* out) {
+    do {
+      const auto [t, v] = At();
+      if (t > maxt) return;
+      out->push_back({t, v});
+    } while (Next());
+  }
 };
 
 }  // namespace vigil::storage

@@ -296,6 +296,43 @@ TEST(HeadTest, IteratorReuseAcrossSeries) {
   EXPECT_EQ(Drain(*it), (Samples{{0, 30000}, {1000, 30001}}));
 }
 
+// The bulk read matches a Next() loop: across chunk boundaries, into the
+// open chunk, stopping at its own maxt and at the querier's.
+TEST(HeadTest, AppendUntilMatchesNextLoop) {
+  Head head(HeadOptions{.samples_per_chunk = 120});
+  Labels a = L({{"__name__", "m"}});
+  auto app = head.NewAppender();
+  for (int64_t i = 0; i < 500; ++i) {
+    ASSERT_TRUE(app->Append(0, a, i * 1000, static_cast<double>(i) * 1.5).ok());
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  auto q = head.NewQuerier(10000, 450000).value();
+  for (int64_t seek : {0, 10000, 119000, 120000, 300500, 449000, 450000, 451000}) {
+    for (int64_t maxt : {int64_t{0}, int64_t{119000}, int64_t{239999}, int64_t{300000},
+                         int64_t{450000}, INT64_MAX}) {
+      auto set = q->Select(std::vector{M(MatchType::kEqual, "__name__", "m")});
+      ASSERT_TRUE(set->Next());
+      Samples want;
+      auto it = set->At().NewIterator();
+      if (it->Seek(seek)) {
+        do {
+          if (it->At().first > maxt) break;
+          want.push_back(it->At());
+        } while (it->Next());
+      }
+      std::vector<storage::SamplePair> got;
+      auto bulk = set->At().NewIterator();
+      if (bulk->Seek(seek)) bulk->AppendUntil(maxt, &got);
+      EXPECT_TRUE(bulk->status().ok());
+      ASSERT_EQ(got.size(), want.size()) << "seek " << seek << " maxt " << maxt;
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].t, want[i].first);
+        EXPECT_EQ(got[i].v, want[i].second);
+      }
+    }
+  }
+}
+
 TEST(HeadTest, TruncateDropsWholeChunksAndEmptySeries) {
   Head head(HeadOptions{.samples_per_chunk = 10});
   Labels a = L({{"__name__", "a"}});

@@ -116,6 +116,23 @@ class ChunkListIterator final : public storage::SeriesIterator {
   std::pair<int64_t, double> At() const override { return cur_->At(); }
   Status status() const override { return status_; }
 
+  void AppendUntil(int64_t maxt, std::vector<storage::SamplePair>* out) override {
+    maxt = std::min(maxt, maxt_);
+    // cur_ stands on a sample while not done_.
+    while (!done_) {
+      if (cur_->AppendChunkUntil(maxt, out)) {
+        Finish();
+        return;
+      }
+      if (!cur_->status().ok()) {
+        Fail();
+        return;
+      }
+      cur_.reset();
+      Next();  // the next chunk's first sample in range, or done
+    }
+  }
+
  private:
   // Chunk i of the full chunks followed by the open copy.
   size_t num_chunks() const { return chunks_.size() + (has_open_ ? 1 : 0); }

@@ -94,6 +94,23 @@ struct Decoder {
     return found;
   }
 
+  // Appends the current sample and the following ones up to maxt; true if
+  // it stopped on a sample beyond maxt (which stays current), false at the
+  // chunk's end (or failure). REQUIRES: read > 0.
+  bool AppendUntil(int64_t maxt, std::vector<storage::SamplePair>* out) {
+    Decoder d = *this;  // registers, as in SeekTo
+    bool beyond = false;
+    do {
+      if (d.t > maxt) {
+        beyond = true;
+        break;
+      }
+      out->push_back({d.t, std::bit_cast<double>(d.v_bits)});
+    } while (d.Next());
+    *this = d;
+    return beyond;
+  }
+
   bool Fail() {
     failed = true;
     return false;
@@ -183,6 +200,17 @@ class XorIterator final : public storage::SeriesIterator {
     return {d_.t, std::bit_cast<double>(d_.v_bits)};
   }
   Status status() const override { return status_; }
+  void AppendUntil(int64_t maxt, std::vector<storage::SamplePair>* out) override {
+    AppendChunkUntil(maxt, out);
+  }
+  // AppendUntil within this chunk: true if it stopped on a sample beyond
+  // maxt (which stays current), false at the chunk's end or on corruption.
+  bool AppendChunkUntil(int64_t maxt, std::vector<storage::SamplePair>* out) {
+    out->reserve(out->size() + (d_.total - d_.read) + 1);
+    const bool beyond = d_.AppendUntil(maxt, out);
+    if (d_.failed) SetCorrupt();
+    return beyond;
+  }
 
  private:
   // Out of line: keeps the string building off the per-sample path.
