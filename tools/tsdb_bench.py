@@ -50,6 +50,9 @@ def micro():
             line("append_wal_samples_per_s", b["items_per_second"] / 1e6, None, "M/s")
         elif "SelectDecode" in name:
             line("select_decode_samples_per_s", b["items_per_second"] / 1e6, None, "M/s")
+        elif "ChunkDecode" in name:
+            what = "seek_last_20" if name.endswith("seek:1") else "full"
+            line(f"chunk_decode_{what}_samples_per_s", b["items_per_second"] / 1e6, None, "M/s")
         elif "BytesPerSample" in name:
             k = int(name.split("/")[1])
             line(f"bytes_per_sample_{kinds[k]}", b["bytes_per_sample"], None, "bytes")

@@ -729,12 +729,93 @@ Result<StepMatrix> Evaluator::EvalVectorVector(const BinaryExpr& e,
   return ob.Finish();
 }
 
-struct GroupAcc {
+// The running value of the aggregations that keep one per group and step
+// (Prometheus' groupedAggregation fields for them).
+struct RunningAgg {
   double value = 0;
   double mean = 0;
   double count = 0;
-  std::vector<std::pair<double, uint32_t>> heap;  // topk/bottomk/quantile
   bool seen = false;
+};
+
+bool IsRunningAggregation(Op op) {
+  switch (op) {
+    case Op::kSum:
+    case Op::kAvg:
+    case Op::kCount:
+    case Op::kGroup:
+    case Op::kMin:
+    case Op::kMax:
+    case Op::kStddev:
+    case Op::kStdvar:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Adds v to a (sum, avg, count, group, min, max, stddev, stdvar), in the
+// order Prometheus does, so results match to the bit.
+inline void RunningAdd(Op op, RunningAgg& a, double v) {
+  if (!a.seen) {
+    a.seen = true;
+    a.value = op == Op::kStddev || op == Op::kStdvar ? 0 : op == Op::kGroup ? 1 : v;
+    a.mean = v;
+    a.count = 1;
+    return;
+  }
+  switch (op) {
+    case Op::kSum:
+      a.value += v;
+      break;
+    case Op::kAvg:
+      a.count++;
+      if (std::isinf(a.mean)) {
+        if (std::isinf(v) && (a.mean > 0) == (v > 0)) break;
+        if (!std::isinf(v) && !std::isnan(v)) break;
+      }
+      a.mean += v / a.count - a.mean / a.count;
+      break;
+    case Op::kMax:
+      if (a.value < v || std::isnan(a.value)) a.value = v;
+      break;
+    case Op::kMin:
+      if (a.value > v || std::isnan(a.value)) a.value = v;
+      break;
+    case Op::kCount:
+      a.count++;
+      break;
+    case Op::kStddev:
+    case Op::kStdvar: {
+      a.count++;
+      const double delta = v - a.mean;
+      a.mean += delta / a.count;
+      a.value += delta * (v - a.mean);
+      break;
+    }
+    default:  // kGroup
+      break;
+  }
+}
+
+inline double RunningResult(Op op, const RunningAgg& a) {
+  switch (op) {
+    case Op::kAvg:
+      return a.mean;
+    case Op::kCount:
+      return a.count;
+    case Op::kStdvar:
+      return a.value / a.count;
+    case Op::kStddev:
+      return std::sqrt(a.value / a.count);
+    default:
+      return a.value;
+  }
+}
+
+struct GroupAcc {
+  RunningAgg r;
+  std::vector<std::pair<double, uint32_t>> heap;  // topk/bottomk/quantile
 };
 
 Result<StepMatrix> Evaluator::EvalAggregate(const AggregateExpr& e) {
@@ -759,8 +840,38 @@ Result<StepMatrix> Evaluator::EvalAggregate(const AggregateExpr& e) {
     }
   }
   std::vector<std::optional<uint32_t>> group_out(group_labels.size());
-  std::vector<std::optional<uint32_t>> series_out(in.size());  // topk/bottomk
   OutputBuilder ob(steps());
+  const bool running = IsRunningAggregation(e.op);
+  // Range queries: series by series into a value per group and step, which
+  // spares walking every series at every step. Each (group, step) still
+  // sees its series in input order, so the arithmetic is the same as the
+  // step-by-step loop's. Bounded, as that table is not counted as samples.
+  const size_t n_steps = steps();
+  if (running && n_steps > 1 && group_labels.size() * n_steps <= (size_t{1} << 19)) {
+    std::vector<RunningAgg> cells(group_labels.size() * n_steps);
+    for (size_t i = 0; i < in.size(); ++i) {
+      VIGIL_RETURN_IF_ERROR(ctx_->Tick());
+      RunningAgg* row = &cells[group_of[i] * n_steps];
+      for (const Point& p : in[i].points) {
+        const auto k = static_cast<size_t>((p.t - start_) / interval_);
+        if (p.t < start_ || k >= n_steps) {
+          return InternalError("promql: aggregation input off the step grid");
+        }
+        RunningAdd(e.op, row[k], p.v);
+      }
+    }
+    for (size_t g = 0; g < group_labels.size(); ++g) {
+      const RunningAgg* row = &cells[g * n_steps];
+      for (size_t k = 0; k < n_steps; ++k) {
+        if (!row[k].seen) continue;
+        if (!group_out[g]) group_out[g] = ob.Series(group_labels[g]);
+        ob.Add(*group_out[g], start_ + static_cast<int64_t>(k) * interval_,
+               RunningResult(e.op, row[k]));
+      }
+    }
+    return ob.Finish();
+  }
+  std::vector<std::optional<uint32_t>> series_out(in.size());  // topk/bottomk
   std::vector<GroupAcc> acc(group_labels.size());
   std::vector<uint32_t> order;  // groups in order of first sample this step
   StepWalker w(in);
@@ -784,63 +895,19 @@ Result<StepMatrix> Evaluator::EvalAggregate(const AggregateExpr& e) {
     for (auto& [i, v] : vec) {
       const uint32_t g = group_of[i];
       GroupAcc& a = acc[g];
-      if (!a.seen) {
-        a = GroupAcc();
-        a.seen = true;
-        a.value = v;
-        a.mean = v;
-        a.count = 1;
+      if (running) {
+        if (!a.r.seen) order.push_back(g);
+        RunningAdd(e.op, a.r, v);
+        continue;
+      }
+      if (!a.r.seen) {
+        a.r.seen = true;
+        a.heap.clear();
+        a.heap.push_back({v, i});
         order.push_back(g);
-        switch (e.op) {
-          case Op::kStddev:
-          case Op::kStdvar:
-            a.value = 0;
-            break;
-          case Op::kTopk:
-          case Op::kBottomk:
-          case Op::kQuantile:
-            a.heap.push_back({v, i});
-            break;
-          case Op::kGroup:
-            a.value = 1;
-            break;
-          default:
-            break;
-        }
         continue;
       }
       switch (e.op) {
-        case Op::kSum:
-          a.value += v;
-          break;
-        case Op::kAvg: {
-          a.count++;
-          if (std::isinf(a.mean)) {
-            if (std::isinf(v) && (a.mean > 0) == (v > 0)) break;
-            if (!std::isinf(v) && !std::isnan(v)) break;
-          }
-          a.mean += v / a.count - a.mean / a.count;
-          break;
-        }
-        case Op::kGroup:
-          break;
-        case Op::kMax:
-          if (a.value < v || std::isnan(a.value)) a.value = v;
-          break;
-        case Op::kMin:
-          if (a.value > v || std::isnan(a.value)) a.value = v;
-          break;
-        case Op::kCount:
-          a.count++;
-          break;
-        case Op::kStddev:
-        case Op::kStdvar: {
-          a.count++;
-          const double delta = v - a.mean;
-          a.mean += delta / a.count;
-          a.value += delta * (v - a.mean);
-          break;
-        }
         case Op::kTopk:
         case Op::kBottomk: {
           // A heap of up to k elements with the least wanted on top, as
@@ -879,21 +946,9 @@ Result<StepMatrix> Evaluator::EvalAggregate(const AggregateExpr& e) {
     }
     for (uint32_t g : order) {
       GroupAcc& a = acc[g];
-      a.seen = false;
-      double out = a.value;
+      double out = running ? RunningResult(e.op, a.r) : 0;
+      a.r = RunningAgg();
       switch (e.op) {
-        case Op::kAvg:
-          out = a.mean;
-          break;
-        case Op::kCount:
-          out = a.count;
-          break;
-        case Op::kStdvar:
-          out = a.value / a.count;
-          break;
-        case Op::kStddev:
-          out = std::sqrt(a.value / a.count);
-          break;
         case Op::kTopk:
         case Op::kBottomk: {
           auto& h = a.heap;

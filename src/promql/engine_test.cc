@@ -53,8 +53,9 @@ TEST_F(EngineTest, RangeQueryGivesASortedMatrixAtEveryStep) {
 }
 
 // A range query equals instant queries at each of its steps, for counters
-// with and without resets and joins (the range paths share work across
-// steps: sliding windows, a whole-series reset check, per-step stamps).
+// with and without resets, joins and aggregations (the range paths share
+// work across steps: sliding windows, a whole-series reset check, per-step
+// stamps, series-by-series aggregation).
 TEST_F(EngineTest, RangeStepsEqualInstantQueries) {
   auto app = storage_.NewAppender();
   double v = 0;
@@ -70,7 +71,9 @@ TEST_F(EngineTest, RangeStepsEqualInstantQueries) {
   ASSERT_TRUE(app->Commit().ok());
   Engine engine;
   for (const char* q : {"rate(c[2m])", "increase(c[5m])", "sum(rate(c[1m]))",
-                        "rate(c[5m]) * on(k) group_left(v) c_info", "c_info and on(k) c > 100"}) {
+                        "rate(c[5m]) * on(k) group_left(v) c_info", "c_info and on(k) c > 100",
+                        "avg(c)", "stddev(c)", "stdvar by (v) (c_info)", "max(c) - min(c)",
+                        "count(c_info)", "group(c)", "topk(1, c)", "quantile(0.5, c)"}) {
     auto r = engine.RangeQuery(&storage_, q, 300000, 1800000, 60000);
     ASSERT_TRUE(r.ok()) << q << ": " << r.status().ToString();
     const auto& m = std::get<Matrix>(*r);
