@@ -358,6 +358,13 @@ class Evaluator {
   };
   Result<std::vector<Loaded>> Load(const VectorSelector& vs, int64_t mint,
                                    int64_t maxt, bool drop_stale);
+  // Calls fn(labels, points) for each series vs selects, its samples in
+  // [mint, maxt] loaded one series at a time into a reused buffer (valid
+  // during the call only). fn holds against the samples limit what it
+  // keeps or works on (a window function: its windows, as Prometheus).
+  template <class Fn>
+  Status ForEachLoaded(const VectorSelector& vs, int64_t mint, int64_t maxt,
+                       bool drop_stale, Fn&& fn);
 
   Result<StepMatrix> EvalSelector(const VectorSelector& vs,
                                   bool sample_time_as_value);
@@ -377,12 +384,28 @@ class Evaluator {
   // A range-vector argument: its series (points within the union of all
   // windows), the window length and the window end at a step.
   struct RangeArg {
-    std::vector<Loaded> series;
+    std::vector<Loaded> series;                // subqueries: evaluated
+    const VectorSelector* selector = nullptr;  // matrix selectors: streamed
+    int64_t load_mint = 0, load_maxt = 0;      // the selector's span
     int64_t range_ms = 0;
     TimeModifiers time;
     bool from_subquery = false;
   };
   Result<RangeArg> LoadRangeArg(const Expr& e);
+  // Calls fn(labels, points) for each series of a: a selector's are read
+  // from storage one at a time (as Prometheus' range evaluation does), so
+  // the whole range is never in memory at once.
+  template <class Fn>
+  Status ForEachRangeSeries(const RangeArg& a, Fn&& fn) {
+    if (a.selector != nullptr) {
+      return ForEachLoaded(*a.selector, a.load_mint, a.load_maxt, /*drop_stale=*/true,
+                           std::forward<Fn>(fn));
+    }
+    for (const auto& s : a.series) {
+      VIGIL_RETURN_IF_ERROR(fn(s.metric, std::span<const Point>(s.points)));
+    }
+    return Status::OK();
+  }
   int64_t WindowEnd(const RangeArg& a, int64_t ts) const {
     return ResolveAt(a.time, ts);
   }
@@ -398,33 +421,38 @@ class Evaluator {
   const int64_t interval_;
 };
 
+template <class Fn>
+Status Evaluator::ForEachLoaded(const VectorSelector& vs, int64_t mint, int64_t maxt,
+                                bool drop_stale, Fn&& fn) {
+  auto set = ctx_->querier->Select(/*sorted=*/false, vs.matchers);
+  std::vector<Point> points;
+  std::unique_ptr<storage::SeriesIterator> it;  // reused from series to series
+  while (set->Next()) {
+    it = set->At().NewIterator(std::move(it));
+    points.clear();
+    if (it->Seek(mint)) it->AppendUntil(maxt, &points);
+    VIGIL_RETURN_IF_ERROR(it->status());
+    if (drop_stale) std::erase_if(points, [](const Point& p) { return IsStale(p.v); });
+    VIGIL_RETURN_IF_ERROR(ctx_->Tick());
+    VIGIL_RETURN_IF_ERROR(fn(set->At().labels(), std::span<const Point>(points)));
+  }
+  return set->status();
+}
+
 Result<std::vector<Evaluator::Loaded>> Evaluator::Load(const VectorSelector& vs,
                                                        int64_t mint,
                                                        int64_t maxt,
                                                        bool drop_stale) {
   std::vector<Loaded> out;
-  auto set = ctx_->querier->Select(/*sorted=*/false, vs.matchers);
   int64_t held = 0;
-  // Points are gathered in one reused buffer, then copied at their exact
-  // size: one allocation per series instead of one per doubling.
-  std::vector<Point> scratch;
-  std::unique_ptr<storage::SeriesIterator> it;  // reused from series to series
-  while (set->Next()) {
-    Loaded l;
-    l.metric = set->At().labels();
-    it = set->At().NewIterator(std::move(it));
-    scratch.clear();
-    if (it->Seek(mint)) it->AppendUntil(maxt, &scratch);
-    if (drop_stale) std::erase_if(scratch, [](const Point& p) { return IsStale(p.v); });
-    l.points.assign(scratch.begin(), scratch.end());
-    VIGIL_RETURN_IF_ERROR(it->status());
-    VIGIL_RETURN_IF_ERROR(ctx_->Tick());
-    held += static_cast<int64_t>(l.points.size());
-    VIGIL_RETURN_IF_ERROR(ctx_->Hold(static_cast<int64_t>(l.points.size())));
-    out.push_back(std::move(l));
-  }
+  VIGIL_RETURN_IF_ERROR(ForEachLoaded(
+      vs, mint, maxt, drop_stale, [&](const Labels& metric, std::span<const Point> points) {
+        // Copied at their exact size: one allocation per series.
+        out.push_back({metric, std::vector<Point>(points.begin(), points.end())});
+        held += static_cast<int64_t>(points.size());
+        return ctx_->Hold(static_cast<int64_t>(points.size()));
+      }));
   ctx_->Release(held);  // callers keep only what they return
-  VIGIL_RETURN_IF_ERROR(set->status());
   return out;
 }
 
@@ -1021,9 +1049,9 @@ Result<Evaluator::RangeArg> Evaluator::LoadRangeArg(const Expr& arg) {
     out.time = vs.time;
     const int64_t first = ResolveAt(vs.time, start_);
     const int64_t last = ResolveAt(vs.time, end_);
-    VIGIL_ASSIGN_OR_RETURN(out.series,
-                           Load(vs, std::min(first, last) - ms.range_ms,
-                                std::max(first, last), /*drop_stale=*/true));
+    out.selector = &vs;
+    out.load_mint = std::min(first, last) - ms.range_ms;
+    out.load_maxt = std::max(first, last);
     return out;
   }
   if (e.kind != ExprKind::kSubquery) {
@@ -1055,15 +1083,21 @@ Result<Matrix> Evaluator::EvalRange(const Expr& e) {
   const int64_t end = WindowEnd(a, start_);
   const int64_t begin = end - a.range_ms;
   Matrix out;
-  for (auto& s : a.series) {
-    Series o;
-    for (const Point& p : s.points) {
-      if (p.t >= begin && p.t <= end) o.points.push_back(p);
-    }
-    if (o.points.empty()) continue;
-    o.metric = std::move(s.metric);
-    out.push_back(std::move(o));
-  }
+  int64_t held = 0;
+  VIGIL_RETURN_IF_ERROR(
+      ForEachRangeSeries(a, [&](const Labels& metric, std::span<const Point> points) {
+        Series o;
+        for (const Point& p : points) {
+          if (p.t >= begin && p.t <= end) o.points.push_back(p);
+        }
+        if (o.points.empty()) return Status::OK();
+        o.metric = metric;
+        held += static_cast<int64_t>(o.points.size());
+        VIGIL_RETURN_IF_ERROR(ctx_->Hold(static_cast<int64_t>(o.points.size())));
+        out.push_back(std::move(o));
+        return Status::OK();
+      }));
+  ctx_->Release(held);
   return out;
 }
 
@@ -1077,22 +1111,24 @@ Result<StepMatrix> Evaluator::EvalWindowCall(const Call& e, size_t matrix_arg) {
   }
   VIGIL_ASSIGN_OR_RETURN(RangeArg a, LoadRangeArg(*e.args[matrix_arg]));
   if (name == "absent_over_time") {
+    std::vector<bool> present(steps(), false);
+    VIGIL_RETURN_IF_ERROR(
+        ForEachRangeSeries(a, [&](const Labels&, std::span<const Point> points) {
+          size_t step = 0;
+          for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
+            if (present[step]) continue;
+            const int64_t end = WindowEnd(a, ts), begin = end - a.range_ms;
+            auto it = std::lower_bound(points.begin(), points.end(), begin,
+                                       [](const Point& p, int64_t t) { return p.t < t; });
+            present[step] = it != points.end() && it->t <= end;
+          }
+          return Status::OK();
+        }));
     StepMatrix out(1);
     out[0].metric = LabelsForAbsent(*e.args[matrix_arg]);
     size_t step = 0;
     for (int64_t ts = start_; ts <= end_; ts += interval_, ++step) {
-      const int64_t end = WindowEnd(a, ts), begin = end - a.range_ms;
-      bool present = false;
-      for (const auto& s : a.series) {
-        auto it = std::lower_bound(
-            s.points.begin(), s.points.end(), begin,
-            [](const Point& p, int64_t t) { return p.t < t; });
-        if (it != s.points.end() && it->t <= end) {
-          present = true;
-          break;
-        }
-      }
-      if (!present) out[0].points.push_back({ts, 1});
+      if (!present[step]) out[0].points.push_back({ts, 1});
     }
     if (out[0].points.empty()) out.clear();
     return out;
@@ -1105,10 +1141,9 @@ Result<StepMatrix> Evaluator::EvalWindowCall(const Call& e, size_t matrix_arg) {
   const bool keep_name = name == "last_over_time";
   OutputBuilder ob(steps());
   std::vector<double> step_scalars(e.args.size(), 0);
-  for (auto& s : a.series) {
+  auto eval_series = [&](const Labels& metric, std::span<const Point> p) -> Status {
     std::optional<uint32_t> id;
     size_t step = 0;
-    const auto& p = s.points;
     // With many steps, one pass spares every window its reset scan.
     bool no_drops = false;
     if (steps() > 1) {
@@ -1145,10 +1180,12 @@ Result<StepMatrix> Evaluator::EvalWindowCall(const Call& e, size_t matrix_arg) {
       ctx_->Release(static_cast<int64_t>(hi - lo));
       VIGIL_RETURN_IF_ERROR(st);
       if (!has) continue;
-      if (!id) id = ob.Series(keep_name ? s.metric : DropName(s.metric));
+      if (!id) id = ob.Series(keep_name ? metric : DropName(metric));
       ob.Add(*id, ts, v);
     }
-  }
+    return Status::OK();
+  };
+  VIGIL_RETURN_IF_ERROR(ForEachRangeSeries(a, eval_series));
   return ob.Finish();
 }
 

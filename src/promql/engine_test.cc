@@ -172,8 +172,12 @@ TEST_F(EngineTest, TooManySamplesFailsTheQuery) {
       engine.RangeQuery(&storage_, "x", 0, 3600000, 15000).status();
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
   EXPECT_NE(st.message().find("too many samples"), std::string::npos);
+  // Windows count too: one series' hour is 241 samples.
+  EXPECT_EQ(engine.InstantQuery(&storage_, "count_over_time(x[1h])", 3600000).status().code(),
+            StatusCode::kResourceExhausted);
   // A query within the limit still runs.
   EXPECT_TRUE(engine.InstantQuery(&storage_, "sum(x)", 60000).ok());
+  EXPECT_TRUE(engine.InstantQuery(&storage_, "count_over_time(x[1m])", 3600000).ok());
 }
 
 TEST_F(EngineTest, CancelledAndTimedOutQueriesStop) {
