@@ -19,8 +19,16 @@ ALLOWED = {
     "storage": {"model", "base"},
     "tsdb": {"storage", "model", "base", "logging", "metrics"},
     "promql": {"storage", "model", "base", "logging", "metrics"},
-    "rules": {"promql", "storage", "model", "base", "logging", "metrics"},
-    "alertmanager": {"model", "http", "base", "logging", "metrics"},
+    # Go text/template subset shared by rules (labels, annotations) and the
+    # alert manager (notification text): below both (docs/adr/0004).
+    "templating": {"model", "base"},
+    "rules": {"promql", "storage", "model", "base", "logging", "metrics",
+              "templating"},
+    "alertmanager": {"model", "http", "base", "logging", "metrics",
+                     "templating"},
+    # Delivery of rule alerts to Alertmanagers over their v2 API (Prometheus'
+    # notifier package); the daemon wires rules to it (docs/adr/0004).
+    "notifier": {"model", "http", "base", "logging", "metrics"},
     "anomaly": {"storage", "model", "base", "metrics"},
     "collectors": {"metrics", "base", "logging"},
     "ml": {"metrics", "base", "logging"},

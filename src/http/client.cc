@@ -235,8 +235,25 @@ void Client::Stop() {
 
 Result<ClientResponse> Client::Get(std::string_view path_and_query,
                                    const Headers& headers) {
-  const std::string url = origin_ + std::string(path_and_query);
-  if (stopped_.load()) return CancelledError("GET " + url + ": stopped");
+  return Do("GET", path_and_query, nullptr, {}, headers);
+}
+
+Result<ClientResponse> Client::Post(std::string_view path_and_query,
+                                    std::string_view body,
+                                    std::string_view content_type,
+                                    const Headers& headers) {
+  const std::string b(body);
+  return Do("POST", path_and_query, &b, content_type, headers);
+}
+
+Result<ClientResponse> Client::Do(std::string_view method,
+                                  std::string_view path_and_query,
+                                  const std::string* body,
+                                  std::string_view content_type,
+                                  const Headers& headers) {
+  const std::string what =
+      std::string(method) + " " + origin_ + std::string(path_and_query);
+  if (stopped_.load()) return CancelledError(what + ": stopped");
   const auto timeout = options_.timeout;
   const auto start = SteadyClock::now();
   const auto deadline = start + timeout;
@@ -244,9 +261,11 @@ Result<ClientResponse> Client::Get(std::string_view path_and_query,
   httplib::Headers h;
   bool has_user_agent = false;
   bool has_authorization = false;
+  bool has_content_type = false;
   for (const auto& [name, value] : headers) {
     if (EqualsIgnoreCase(name, "User-Agent")) has_user_agent = true;
     if (EqualsIgnoreCase(name, "Authorization")) has_authorization = true;
+    if (EqualsIgnoreCase(name, "Content-Type")) has_content_type = true;
     h.emplace(name, value);
   }
   if (!has_user_agent) {
@@ -264,6 +283,9 @@ Result<ClientResponse> Client::Get(std::string_view path_and_query,
   } else if (!options_.authorization_credentials.empty()) {
     h.emplace("Authorization", options_.authorization_type + " " +
                                    options_.authorization_credentials);
+  }
+  if (body != nullptr && !has_content_type && !content_type.empty()) {
+    h.emplace("Content-Type", std::string(content_type));
   }
 
   httplib::Client& c = *impl_->client;
@@ -305,7 +327,18 @@ Result<ClientResponse> Client::Get(std::string_view path_and_query,
 
   httplib::Result res = [&] {
     try {
-      return c.Get(std::string(path_and_query), h, on_response, on_body);
+      if (body == nullptr) {
+        return c.Get(std::string(path_and_query), h, on_response, on_body);
+      }
+      httplib::Request req;
+      req.method = std::string(method);
+      req.path = std::string(path_and_query);
+      req.headers = std::move(h);
+      req.body = *body;
+      req.response_handler = on_response;
+      req.content_receiver = [&](const char* data, size_t n, uint64_t,
+                                 uint64_t) { return on_body(data, n); };
+      return c.send(req);
     } catch (const std::exception&) {
       return httplib::Result(nullptr, httplib::Error::Unknown);
     }
@@ -313,14 +346,13 @@ Result<ClientResponse> Client::Get(std::string_view path_and_query,
   const auto elapsed = SteadyClock::now() - start;
   if (res.error() == httplib::Error::Success && !late) return out;
   if (too_big) {
-    return ResourceExhaustedError("GET " + url +
-                                  ": body size limit exceeded (" +
+    return ResourceExhaustedError(what + ": body size limit exceeded (" +
                                   std::to_string(limit) + " bytes)");
   }
-  if (stopped_.load()) return CancelledError("GET " + url + ": stopped");
+  if (stopped_.load()) return CancelledError(what + ": stopped");
   if (late || elapsed >= timeout ||
       res.error() == httplib::Error::ConnectionTimeout) {
-    return DeadlineExceededError("GET " + url + ": timeout after " +
+    return DeadlineExceededError(what + ": timeout after " +
                                  FormatSeconds(timeout));
   }
   std::string reason = ErrorText(res.error());
@@ -330,7 +362,7 @@ Result<ClientResponse> Client::Get(std::string_view path_and_query,
               std::to_string(c.get_openssl_verify_result()) + ")";
   }
 #endif
-  return UnavailableError("GET " + url + ": " + reason);
+  return UnavailableError(what + ": " + reason);
 }
 
 }  // namespace vigil::http

@@ -1,7 +1,7 @@
 // vigil::http::Client: an HTTP/1.1 (and HTTPS) client for one origin,
 // built on cpp-httplib (no third-party type leaks from this header). Used by
-// scraping; webhooks, push and remote write will use it too. It knows
-// nothing about metrics.
+// scraping (GET) and alert delivery (POST); webhooks, push and remote write
+// will use it too. It knows nothing about metrics.
 //
 //   auto client = Client::Create("http://127.0.0.1:9100",
 //                                {.timeout = std::chrono::seconds(10)});
@@ -9,8 +9,11 @@
 //   Result<ClientResponse> r = (*client)->Get(
 //       "/metrics", {{"Accept", "text/plain"}});
 //   if (r.ok() && r->status == 200) Parse(r->body);
+//   Result<ClientResponse> p = (*client)->Post(
+//       "/api/v2/alerts", body, "application/json");
 //
-// Errors: kUnavailable "GET <url>: <reason>" when the server cannot be
+// Errors (GET or POST alike, the message starting with the method):
+// kUnavailable "GET <url>: <reason>" when the server cannot be
 // reached or the connection breaks; kDeadlineExceeded when the request does
 // not finish within the timeout; kResourceExhausted when the (decompressed)
 // body is larger than body_size_limit_bytes; kInvalidArgument for a bad URL
@@ -18,9 +21,9 @@
 // the caller reads ClientResponse::status. Gzip and deflate bodies are
 // decompressed.
 //
-// Thread safety: Get() is thread-compatible (one request at a time per
-// Client); Stop() may be called from any thread: it aborts a request in
-// flight and every later Get() fails with kCancelled.
+// Thread safety: Get() and Post() are thread-compatible (one request at a
+// time per Client); Stop() may be called from any thread: it aborts a
+// request in flight and every later request fails with kCancelled.
 #pragma once
 
 #include <atomic>
@@ -91,7 +94,15 @@ class Client {
   // GET origin + `path_and_query` ("/metrics?x=1", already escaped).
   Result<ClientResponse> Get(std::string_view path_and_query,
                              const Headers& headers = {});
-  // Aborts a Get() in flight on another thread and refuses later ones.
+  // POST `body` to origin + `path_and_query` with Content-Type
+  // `content_type` (unless `headers` carry their own). Same timeout,
+  // authorization, redirect handling, body limit and errors as Get(). Not
+  // retried here: whether a POST may be repeated is the caller's call.
+  Result<ClientResponse> Post(std::string_view path_and_query,
+                              std::string_view body,
+                              std::string_view content_type,
+                              const Headers& headers = {});
+  // Aborts a request in flight on another thread and refuses later ones.
   // Idempotent.
   void Stop();
 
@@ -100,6 +111,12 @@ class Client {
  private:
   struct Impl;
   Client(std::string origin, ClientOptions options, std::unique_ptr<Impl> impl);
+  // One request; `body` is null for GET.
+  Result<ClientResponse> Do(std::string_view method,
+                            std::string_view path_and_query,
+                            const std::string* body,
+                            std::string_view content_type,
+                            const Headers& headers);
 
   // Constant after construction.
   const std::string origin_;
