@@ -159,13 +159,15 @@ def _spawn(name, kind, cmd, ready_path, port, workdir, timeout):
                      + srv.log_tail())
 
 
-def start_prometheus(name, data_dir, workdir, extra=(), timeout=60):
+def start_prometheus(name, data_dir, workdir, extra=(), timeout=60, evaluation_interval="1m",
+                     config_extra=""):
+    """config_extra: more top-level YAML (rule_files: ...)."""
     check_tools()
     cfg = os.path.join(workdir, f"{name}.yml")
     with open(cfg, "w") as f:
         # Nothing is scraped; evaluation_interval is the default subquery step.
-        f.write("global:\n  scrape_interval: 1h\n  evaluation_interval: 1m\n"
-                "scrape_configs: []\n")
+        f.write(f"global:\n  scrape_interval: 1h\n  evaluation_interval: {evaluation_interval}\n"
+                "scrape_configs: []\n" + config_extra)
     for _ in range(3):
         port = free_port()
         cmd = ["prometheus", f"--config.file={cfg}", f"--storage.tsdb.path={data_dir}",
@@ -179,15 +181,16 @@ def start_prometheus(name, data_dir, workdir, extra=(), timeout=60):
     raise SetupError(f"{name} exited with {srv.proc.returncode}:\n{srv.log_tail()}")
 
 
-def start_vigil(name, storage_dir, workdir, vigil_bin=VIGIL_BIN, timeout=60):
+def start_vigil(name, storage_dir, workdir, vigil_bin=VIGIL_BIN, timeout=60,
+                evaluation_interval="1m", config_extra=""):
     check_tools(vigil_bin)
     cfg = os.path.join(workdir, f"{name}.yml")
     with open(cfg, "w") as f:
         # Retention is relative to the newest sample, and vigil's self-scrape
         # writes "now": keep old imported data.
-        f.write("global:\n  scrape_interval: 1h\n  evaluation_interval: 1m\n"
+        f.write(f"global:\n  scrape_interval: 1h\n  evaluation_interval: {evaluation_interval}\n"
                 "storage:\n  tsdb:\n    retention:\n      time: 100y\n"
-                "scrape_configs: []\n")
+                "scrape_configs: []\n" + config_extra)
     for _ in range(3):
         port = free_port()
         cmd = [vigil_bin, "run", "--config", cfg, "--storage.path", storage_dir,

@@ -38,6 +38,12 @@ constexpr const char* kUsage =
     "        query API (/api/v1/...) on ADDR (default 127.0.0.1:9090);\n"
     "        the --query.* flags are Prometheus' (defaults 2m, 50000000,\n"
     "        20, 5m); SIGHUP reloads, SIGTERM stops cleanly\n"
+    "      [--web.external-url URL] [--rules.alert.resend-delay DUR]\n"
+    "      [--rules.alert.for-grace-period DUR]\n"
+    "      [--rules.alert.for-outage-tolerance DUR]\n"
+    "        evaluate the configuration's rule_files; the --rules.alert.*\n"
+    "        flags are Prometheus' (defaults 1m, 10m, 1h); SIGHUP or\n"
+    "        POST /-/reload reloads them\n"
     "  tsdb import FILE --storage.path DIR\n"
     "        backfill an OpenMetrics file whose samples carry timestamps\n"
     "        (as promtool tsdb create-blocks-from openmetrics reads)\n"
@@ -138,7 +144,9 @@ int RunDaemon(int argc, char** argv) {
                  {"--config", "--config.file", "--storage.path", "--listen",
                   "--web.listen-address", "--duration", "--query.timeout",
                   "--query.max-samples", "--query.max-concurrency",
-                  "--query.lookback-delta"},
+                  "--query.lookback-delta", "--web.external-url",
+                  "--rules.alert.resend-delay", "--rules.alert.for-grace-period",
+                  "--rules.alert.for-outage-tolerance"},
                  &args)) {
     return 2;
   }
@@ -157,6 +165,17 @@ int RunDaemon(int argc, char** argv) {
       }
       if (k == "--query.timeout") opts.query.timeout = *d;
       if (k == "--query.lookback-delta") opts.query.lookback_delta_ms = d->count();
+    }
+    if (k == "--web.external-url") opts.external_url = v;
+    if (k.starts_with("--rules.alert.")) {
+      auto d = vigil::model::ParseDuration(v);
+      if (!d.ok()) {
+        std::fprintf(stderr, "vigil run: %s: \"%s\" is not a duration\n", k.c_str(), v.c_str());
+        return 2;
+      }
+      if (k == "--rules.alert.resend-delay") opts.rules_resend_delay = *d;
+      if (k == "--rules.alert.for-grace-period") opts.rules_for_grace_period = *d;
+      if (k == "--rules.alert.for-outage-tolerance") opts.rules_outage_tolerance = *d;
     }
     if (k == "--query.max-samples" || k == "--query.max-concurrency") {
       int64_t n = 0;

@@ -464,6 +464,9 @@ void Api::Register(http::Server* server) {
   route({"GET"}, "/api/v1/metadata", &Api::Metadata);
   route({"GET"}, "/api/v1/targets", &Api::Targets);
   route({"GET"}, "/api/v1/status/buildinfo", &Api::BuildInfo);
+  route({"GET"}, "/api/v1/rules", &Api::Rules);
+  route({"GET"}, "/api/v1/alerts", &Api::Alerts);
+  if (options_.reload) route({"POST", "PUT"}, "/-/reload", &Api::Reload);
 }
 
 // The query options (timeout, shutdown) and the parsed `query`; false
@@ -717,6 +720,117 @@ void Api::Targets(const http::Request& req, http::Response* res) {
   // Without relabelling no target is ever dropped.
   if (show_dropped) data["droppedTargets"] = nlohmann::json::array();
   WriteData(res, data);
+}
+
+namespace {
+
+// Go's time.Time in JSON: RFC 3339 with nanoseconds; the zero time for
+// "never".
+std::string JsonTime(int64_t t_ms) {
+  return t_ms == 0 ? "0001-01-01T00:00:00Z" : internal::FormatRfc3339Nano(t_ms * 1000000);
+}
+
+nlohmann::json LabelsJson(const model::Labels& l) {
+  nlohmann::json j = nlohmann::json::object();
+  for (model::LabelRef x : l) j[std::string(x.name)] = x.value;
+  return j;
+}
+
+// Prometheus' API Alert: pending and firing alerts only.
+nlohmann::json AlertsJson(const std::vector<rules::ActiveAlert>& alerts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : alerts) {
+    if (a.resolved_at != 0) continue;
+    std::string value;
+    AppendFloatShortest(a.value, 'e', &value);
+    out.push_back({{"labels", LabelsJson(a.labels)},
+                   {"annotations", LabelsJson(a.annotations)},
+                   {"state", rules::AlertStateName(a.state)},
+                   {"activeAt", JsonTime(a.active_at)},
+                   {"value", value}});
+  }
+  return out;
+}
+
+}  // namespace
+
+void Api::Rules(const http::Request& req, http::Response* res) {
+  const std::string* type = Param(req, "type");
+  const std::string want = type == nullptr ? "" : *type;
+  if (want != "" && want != "alert" && want != "record") {
+    WriteError(res, ErrorType::kBadData, "not supported value \"" + want + "\"");
+    return;
+  }
+  nlohmann::json groups = nlohmann::json::array();
+  if (options_.rules != nullptr) {
+    for (const auto& g : options_.rules->Groups()) {
+      const rules::GroupStatus gs = g->status();
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& r : g->rules()) {
+        if ((want == "alert" && !r->alerting()) || (want == "record" && r->alerting())) continue;
+        const rules::RuleStatus st = r->status();
+        const rules::RuleNode& n = r->node();
+        nlohmann::json j = {{"name", n.name},
+                            {"query", promql::ToString(*n.expr)},
+                            {"health", rules::RuleHealthName(st.health)},
+                            {"evaluationTime",
+                             std::chrono::duration<double>(st.evaluation_time).count()},
+                            {"lastEvaluation", JsonTime(st.last_evaluation)}};
+        if (!st.last_error.empty()) j["lastError"] = st.last_error;
+        if (r->alerting()) {
+          const auto& ar = static_cast<const rules::AlertingRule&>(*r);
+          j["state"] = rules::AlertStateName(ar.State());
+          j["duration"] = std::chrono::duration<double>(n.for_duration).count();
+          j["keepFiringFor"] = std::chrono::duration<double>(n.keep_firing_for).count();
+          j["labels"] = LabelsJson(n.labels);
+          j["annotations"] = LabelsJson(n.annotations);
+          j["alerts"] = AlertsJson(ar.Alerts());
+          j["type"] = "alerting";
+        } else {
+          if (!n.labels.empty()) j["labels"] = LabelsJson(n.labels);
+          j["type"] = "recording";
+        }
+        list.push_back(std::move(j));
+      }
+      if (!want.empty() && list.empty()) continue;
+      groups.push_back({{"name", g->name()},
+                        {"file", g->file()},
+                        {"rules", std::move(list)},
+                        {"interval", std::chrono::duration<double>(g->interval()).count()},
+                        {"limit", g->limit()},
+                        {"evaluationTime", std::chrono::duration<double>(gs.evaluation_time).count()},
+                        {"lastEvaluation", JsonTime(gs.last_evaluation)}});
+    }
+  }
+  WriteData(res, {{"groups", std::move(groups)}});
+}
+
+void Api::Alerts(const http::Request&, http::Response* res) {
+  nlohmann::json alerts = nlohmann::json::array();
+  if (options_.rules != nullptr) {
+    for (const auto& g : options_.rules->Groups()) {
+      for (const auto& r : g->rules()) {
+        if (!r->alerting()) continue;
+        for (auto& a : AlertsJson(static_cast<const rules::AlertingRule&>(*r).Alerts())) {
+          alerts.push_back(std::move(a));
+        }
+      }
+    }
+  }
+  WriteData(res, {{"alerts", std::move(alerts)}});
+}
+
+void Api::Reload(const http::Request&, http::Response* res) {
+  Status s = options_.reload();
+  if (!s.ok()) {
+    res->status = 500;
+    res->content_type = "text/plain; charset=utf-8";
+    res->body = "failed to reload config: " + std::string(s.message()) + "\n";
+    return;
+  }
+  res->status = 200;
+  res->content_type = "text/plain; charset=utf-8";
+  res->body = "";
 }
 
 void Api::BuildInfo(const http::Request&, http::Response* res) {

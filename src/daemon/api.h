@@ -12,7 +12,10 @@
 //   /api/v1/label/{name}/values   match[] (optional), start, end
 //   /api/v1/metadata              limit, metric (from the scrape targets)
 //   /api/v1/targets               state (active, dropped, any)
+//   /api/v1/rules                 type (alert, record)
+//   /api/v1/alerts
 //   /api/v1/status/buildinfo
+//   /-/reload                     POST or PUT: re-reads the configuration
 //
 // Every answer is JSON: {"status":"success","data":...}, or on failure
 // {"status":"error","errorType":T,"error":MSG} with Prometheus' status codes:
@@ -38,6 +41,7 @@
 
 #include "http/server.h"
 #include "promql/engine.h"
+#include "rules/manager.h"
 #include "scrape/manager.h"
 #include "storage/interface.h"
 #include "vigil/result.h"
@@ -53,6 +57,10 @@ struct ApiOptions {
   std::function<int64_t()> now_ms;
   // Requested at shutdown: running queries end with "canceled".
   std::stop_token shutdown;
+  // Rule groups and alerts; null: none.
+  const rules::Manager* rules = nullptr;
+  // Re-reads the configuration (POST /-/reload); null: 404.
+  std::function<Status()> reload;
 };
 
 class Api {
@@ -70,6 +78,9 @@ class Api {
   void Labels(const http::Request& req, http::Response* res);
   void LabelValues(const http::Request& req, http::Response* res);
   void Metadata(const http::Request& req, http::Response* res);
+  void Rules(const http::Request& req, http::Response* res);
+  void Alerts(const http::Request& req, http::Response* res);
+  void Reload(const http::Request& req, http::Response* res);
   void Targets(const http::Request& req, http::Response* res);
   void BuildInfo(const http::Request& req, http::Response* res);
 

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <utility>
 
+#include "base/file.h"
 #include "base/status_macros.h"
 #include "model/duration.h"
 
@@ -30,9 +31,11 @@ bool IsKnownUnsupported(std::string_view section, std::string_view key) {
   static const std::map<std::string_view, std::set<std::string_view>>
       kUnsupported = {
           {"config",
-           {"rule_files", "alerting", "remote_write", "remote_read",
+           {"remote_write", "remote_read",
             "tracing"}},
           {"global", {"query_log_file"}},
+          {"alerting", {"alert_relabel_configs"}},
+          {"alertmanager_config", {"relabel_configs", "oauth2", "proxy_url"}},
           {"scrape_config",
            {"relabel_configs", "metric_relabel_configs", "target_limit",
             "oauth2", "proxy_url", "no_proxy", "proxy_from_environment",
@@ -42,7 +45,7 @@ bool IsKnownUnsupported(std::string_view section, std::string_view key) {
           {"storage", {"exemplars"}},
           {"tsdb", {"out_of_order_time_window"}},
       };
-  if (section == "scrape_config" && key.size() > 11 &&
+  if ((section == "scrape_config" || section == "alertmanager_config") && key.size() > 11 &&
       key.substr(key.size() - 11) == "_sd_configs") {
     return true;
   }
@@ -138,6 +141,8 @@ class Loader {
   Status Retention(const YAML::Node& k, const YAML::Node& v, StorageConfig* st,
                    bool* time_set, bool* size_set);
   Status ScrapeConfigs(const YAML::Node& key, const YAML::Node& v, Config* c);
+  Status Alerting(const YAML::Node& key, const YAML::Node& v, Config* c);
+  Status Alertmanager(const YAML::Node& node, Config* c);
   // Where a job's fields were, for messages raised after the walk.
   struct JobMarks {
     YAML::Mark job_name;
@@ -713,6 +718,115 @@ Status Loader::ScrapeConfigs(const YAML::Node& key, const YAML::Node& v,
   return Status::OK();
 }
 
+Status Loader::Alerting(const YAML::Node& key, const YAML::Node& v, Config* c) {
+  return Fields(key, v, "alerting",
+                [&](const std::string& f, const YAML::Node& fk, const YAML::Node& fv) -> Status {
+                  if (f != "alertmanagers") return Unknown(fk, f, "alerting");
+                  if (fv.IsNull()) return Status::OK();
+                  if (!fv.IsSequence()) {
+                    return Error(fk, fv,
+                                 "alertmanagers: expected a list, got " +
+                                     std::string(KindName(fv)));
+                  }
+                  for (const YAML::Node& am : fv) VIGIL_RETURN_IF_ERROR(Alertmanager(am, c));
+                  return Status::OK();
+                });
+}
+
+// One `alertmanagers` entry: its HTTP settings are read into a scrape
+// config's fields (the same Prometheus HTTP client config), then one
+// notifier endpoint is made per static target.
+Status Loader::Alertmanager(const YAML::Node& node, Config* c) {
+  scrape::ScrapeConfig http;  // scheme, auth and TLS only
+  http.scheme = "http";
+  std::string path_prefix;
+  Millis timeout{10000};
+  std::vector<std::string> targets;
+  VIGIL_RETURN_IF_ERROR(Fields(
+      node, node, "alertmanager_config",
+      [&](const std::string& f, const YAML::Node& fk, const YAML::Node& fv) -> Status {
+        if (f == "scheme") {
+          VIGIL_ASSIGN_OR_RETURN(http.scheme, String(f, fk, fv));
+          if (http.scheme != "http" && http.scheme != "https") {
+            return Error(fk, fv, "unsupported scheme \"" + http.scheme +
+                                     "\" for alertmanager (http or https)");
+          }
+          return Status::OK();
+        }
+        if (f == "path_prefix") {
+          VIGIL_ASSIGN_OR_RETURN(path_prefix, String(f, fk, fv));
+          return Status::OK();
+        }
+        if (f == "timeout") {
+          VIGIL_ASSIGN_OR_RETURN(timeout, Duration(f, fk, fv));
+          if (timeout.count() <= 0) return Error(fk, fv, "timeout must be positive");
+          return Status::OK();
+        }
+        if (f == "api_version") {
+          VIGIL_ASSIGN_OR_RETURN(std::string version, String(f, fk, fv));
+          if (version != "v2" && !version.empty()) {
+            return Error(fk, fv, "api_version \"" + version +
+                                     "\" is not supported: only v2 (Alertmanager >= 0.16)");
+          }
+          return Status::OK();
+        }
+        if (f == "static_configs") {
+          scrape::ScrapeConfig tmp;
+          VIGIL_RETURN_IF_ERROR(StaticConfigs(fk, fv, &tmp));
+          for (const auto& sc : tmp.static_configs) {
+            for (const auto& t : sc.targets) targets.push_back(t);
+          }
+          return Status::OK();
+        }
+        if (f == "basic_auth") return BasicAuthSection(fk, fv, &http);
+        if (f == "authorization") return AuthorizationSection(fk, fv, &http);
+        if (f == "tls_config") return TlsSection(fk, fv, &http);
+        if (f == "bearer_token" || f == "bearer_token_file") {
+          VIGIL_ASSIGN_OR_RETURN(std::string s, String(f, fk, fv));
+          (f == "bearer_token" ? http.bearer_token : http.bearer_token_file) =
+              f == "bearer_token" ? s : File(s);
+          return Status::OK();
+        }
+        if (f == "follow_redirects" || f == "enable_http2") {
+          VIGIL_ASSIGN_OR_RETURN(bool unused, Bool(f, fk, fv));
+          (void)unused;
+          return Status::OK();
+        }
+        return Unknown(fk, f, "alertmanager_config");
+      }));
+  auto secret = [&](const std::string& value, const std::string& file) -> Result<std::string> {
+    if (file.empty()) return value;
+    VIGIL_ASSIGN_OR_RETURN(std::string s, ReadFile(file));
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+  };
+  for (const auto& t : targets) {
+    notifier::AlertmanagerConfig am;
+    am.url = http.scheme + "://" + t;
+    am.path_prefix = path_prefix;
+    am.timeout = timeout;
+    if (http.basic_auth) {
+      am.basic_auth_username = http.basic_auth->username;
+      VIGIL_ASSIGN_OR_RETURN(am.basic_auth_password,
+                             secret(http.basic_auth->password, http.basic_auth->password_file));
+    }
+    if (http.authorization) {
+      VIGIL_ASSIGN_OR_RETURN(am.bearer_token, secret(http.authorization->credentials,
+                                                     http.authorization->credentials_file));
+    } else if (!http.bearer_token.empty() || !http.bearer_token_file.empty()) {
+      VIGIL_ASSIGN_OR_RETURN(am.bearer_token, secret(http.bearer_token, http.bearer_token_file));
+    }
+    am.tls.ca_file = http.tls_config.ca_file;
+    am.tls.cert_file = http.tls_config.cert_file;
+    am.tls.key_file = http.tls_config.key_file;
+    am.tls.insecure_skip_verify = http.tls_config.insecure_skip_verify;
+    Status valid = notifier::ValidateAlertmanagerConfig(am);
+    if (!valid.ok()) return Error(node.Mark(), valid.message());
+    c->alertmanagers.push_back(std::move(am));
+  }
+  return Status::OK();
+}
+
 Result<Config> Loader::Load(std::string_view text) {
   Config c;
   c.filename = filename_;
@@ -744,6 +858,15 @@ Result<Config> Loader::Load(std::string_view text) {
                         return Status::OK();
                       }
                       if (name == "storage") return Storage(k, v, &c);
+                      if (name == "alerting") return Alerting(k, v, &c);
+                      if (name == "rule_files") {
+                        VIGIL_ASSIGN_OR_RETURN(c.rule_files, StringList(name, k, v));
+                        for (auto& f : c.rule_files) {
+                          if (f.empty()) return Error(k, v, "rule_files: empty file name");
+                          f = File(f);
+                        }
+                        return Status::OK();
+                      }
                       return Unknown(k, name, "config");
                     });
   if (!s.ok()) return s;

@@ -19,6 +19,10 @@
 //         time: 15d             # default 15d unless size is set
 //         size: 10GB            # default 0: no size limit
 //       wal_fsync_interval: 1s  # 0: fsync on every commit
+//   rule_files: [rules/*.yml]   # recording and alerting rules
+//   alerting:
+//     alertmanagers:
+//       - static_configs: [{targets: ["127.0.0.1:9093"]}]
 //   scrape_configs:
 //     - job_name: node
 //       static_configs: [{targets: ["127.0.0.1:9100"]}]
@@ -32,7 +36,10 @@
 // unknown fields ('unknown field "x" in scrape_config'), wrong types, bad
 // durations, sizes, label names or target addresses, scrape_timeout greater
 // than scrape_interval, duplicate job names, duplicate keys, YAML syntax.
-// Prometheus sections vigil does not implement yet (rule_files, alerting,
+// `alerting: alertmanagers:` takes scheme, path_prefix, timeout,
+// api_version (v2 only), static_configs, basic_auth, authorization,
+// bearer_token and tls_config (secrets from files are read at load time).
+// Prometheus sections vigil does not implement yet (alert_relabel_configs,
 // remote_write, remote_read, relabel_configs, *_sd_configs, ...) are
 // errors saying so rather than being ignored.
 //
@@ -46,6 +53,7 @@
 #include <vector>
 
 #include "model/labels.h"
+#include "notifier/notifier.h"
 #include "scrape/config.h"
 #include "vigil/result.h"
 
@@ -74,6 +82,11 @@ struct Config {
   GlobalConfig global;
   StorageConfig storage;
   std::vector<scrape::ScrapeConfig> scrape_configs;  // defaults applied
+  // Rule files: paths or globs, relative ones resolved against the file's
+  // directory (as Prometheus resolves them).
+  std::vector<std::string> rule_files;
+  // `alerting.alertmanagers`, one entry per static target (API v2).
+  std::vector<notifier::AlertmanagerConfig> alertmanagers;
 };
 
 // Parses `text`; `filename` prefixes messages and anchors relative paths.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace vigil::daemon {
 namespace {
@@ -138,6 +139,37 @@ scrape_configs:
   EXPECT_EQ(t.authorization->credentials, "secret");
 }
 
+TEST(ConfigTest, RuleFilesAndAlertmanagers) {
+  Result<Config> c = LoadConfig(R"(rule_files: [rules/*.yml, /etc/abs.yml]
+alerting:
+  alertmanagers:
+    - path_prefix: /am
+      timeout: 5s
+      api_version: v2
+      authorization: {credentials: tok}
+      static_configs:
+        - targets: ["127.0.0.1:9093", "127.0.0.1:9094"]
+    - scheme: https
+      basic_auth: {username: u, password: p}
+      tls_config: {insecure_skip_verify: true}
+      static_configs: [{targets: ["am.example:443"]}]
+)",
+                                "/conf/vigil.yml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->rule_files, (std::vector<std::string>{"/conf/rules/*.yml", "/etc/abs.yml"}));
+  ASSERT_EQ(c->alertmanagers.size(), 3u);
+  EXPECT_EQ(c->alertmanagers[0].url, "http://127.0.0.1:9093");
+  EXPECT_EQ(c->alertmanagers[1].url, "http://127.0.0.1:9094");
+  EXPECT_EQ(c->alertmanagers[0].path_prefix, "/am");
+  EXPECT_EQ(c->alertmanagers[0].timeout, seconds(5));
+  EXPECT_EQ(c->alertmanagers[0].bearer_token, "tok");
+  EXPECT_EQ(c->alertmanagers[2].url, "https://am.example:443");
+  EXPECT_EQ(c->alertmanagers[2].timeout, seconds(10));
+  EXPECT_EQ(c->alertmanagers[2].basic_auth_username, "u");
+  EXPECT_EQ(c->alertmanagers[2].basic_auth_password, "p");
+  EXPECT_TRUE(c->alertmanagers[2].tls.insecure_skip_verify);
+}
+
 TEST(ConfigTest, GlobalTimeoutIsCappedAtGlobalInterval) {
   Result<Config> c = LoadConfig("global:\n  scrape_interval: 5s\n", "f.yml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -198,10 +230,15 @@ TEST(ConfigTest, InvalidFilesNameFileLineAndColumn) {
       {"scrape_configs:\n"
        "  - scrape_interval: 5s\n",
        "f.yml:2:5: scrape_config: job_name is empty"},
-      {"rule_files:\n  - rules.yml\n",
-       "f.yml:1:1: \"rule_files\" is not supported yet (in config)"},
-      {"global:\n  scrape_interval: 1m\nalerting:\n  alertmanagers: []\n",
-       "f.yml:3:1: \"alerting\" is not supported yet (in config)"},
+      {"rule_files: rules.yml\n", "f.yml:1:13: rule_files: expected a list, got a scalar"},
+      {"alerting:\n  alert_relabel_configs: []\n",
+       "f.yml:2:3: \"alert_relabel_configs\" is not supported yet (in alerting)"},
+      {"alerting:\n  alertmanagers:\n    - api_version: v1\n",
+       "f.yml:3:20: api_version \"v1\" is not supported: only v2 (Alertmanager >= 0.16)"},
+      {"alerting:\n  alertmanagers:\n    - scheme: ftp\n",
+       "f.yml:3:15: unsupported scheme \"ftp\" for alertmanager (http or https)"},
+      {"alerting:\n  alertmanagers:\n    - static_configs: [{targets: [\"x:y\"]}]\n",
+       "f.yml:3:35: target \"x:y\": port \"y\" is not a number in [1, 65535]"},
       {"remote_write:\n  - url: http://x\n",
        "f.yml:1:1: \"remote_write\" is not supported yet (in config)"},
       {"scrape_configs:\n"

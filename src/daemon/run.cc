@@ -8,11 +8,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <stop_token>
 #include <thread>
 
 #include "base/status_macros.h"
 #include "daemon/api.h"
+#include "notifier/notifier.h"
+#include "rules/manager.h"
+#include "rules/rule_file.h"
 #include "daemon/config.h"
 #include "exporter/internal.h"
 #include "scrape/manager.h"
@@ -127,11 +131,58 @@ Status Run(const RunOptions& options) {
   promql::EngineOptions engine_options = options.query;
   engine_options.default_subquery_step_ms = config.global.evaluation_interval.count();
   promql::Engine engine(engine_options);
+
+  // Alerts to the configured Alertmanagers (API v2).
+  notifier::ManagerOptions no;
+  no.registry = &registry;
+  no.error_reporter = [](std::string_view m) { Log(std::string(m)); };
+  VIGIL_ASSIGN_OR_RETURN(auto notifier, notifier::Manager::Create(no));
+  VIGIL_RETURN_IF_ERROR(notifier->ApplyConfig(
+      {.alertmanagers = config.alertmanagers, .external_labels = config.global.external_labels}));
+  notifier->Start();
+
+  rules::ManagerOptions ro;
+  ro.notify = [n = notifier.get()](std::vector<model::Alert> alerts) {
+    n->Send(std::move(alerts));
+  };
+  ro.appendable = db.get();
+  ro.queryable = db.get();
+  ro.engine = &engine;
+  ro.external_labels = config.global.external_labels;
+  ro.external_url = options.external_url;
+  ro.resend_delay = options.rules_resend_delay;
+  ro.for_grace_period = options.rules_for_grace_period;
+  ro.outage_tolerance = options.rules_outage_tolerance;
+  rules::Manager rule_manager(ro);
+  VIGIL_RETURN_IF_ERROR(
+      rule_manager.Update(config.global.evaluation_interval, config.rule_files));
+
+  // SIGHUP and POST /-/reload: everything loads before anything changes.
+  std::mutex reload_mu;
+  auto reload = [&]() -> Status {
+    std::lock_guard lock(reload_mu);
+    VIGIL_ASSIGN_OR_RETURN(Config fresh, LoadConfigFile(options.config_file));
+    VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups,
+                           rules::LoadRuleFiles(fresh.rule_files));
+    VIGIL_RETURN_IF_ERROR(manager.ApplyConfig(fresh.scrape_configs));
+    VIGIL_RETURN_IF_ERROR(notifier->ApplyConfig(
+        {.alertmanagers = fresh.alertmanagers, .external_labels = fresh.global.external_labels}));
+    rule_manager.Apply(fresh.global.evaluation_interval, std::move(groups));
+    return Status::OK();
+  };
+
   std::stop_source shutdown;
   Api api({.storage = db.get(),
            .engine = &engine,
            .scrape = &manager,
-           .shutdown = shutdown.get_token()});
+           .shutdown = shutdown.get_token(),
+           .rules = &rule_manager,
+           .reload = [&]() {
+             Status st = reload();
+             Log(st.ok() ? "configuration reloaded"
+                         : "reload failed, keeping the running configuration: " + st.ToString());
+             return st;
+           }});
 
   exporter::ExporterOptions eo;
   eo.listen_address = options.listen_address;
@@ -167,18 +218,14 @@ Status Run(const RunOptions& options) {
       break;
     }
     if (sig == SIGHUP) {
-      auto fresh = LoadConfigFile(options.config_file);
-      if (!fresh.ok()) {
-        Log("reload failed, keeping the running configuration: " +
-            fresh.status().ToString());
-        continue;
-      }
-      Status st = manager.ApplyConfig(fresh.value().scrape_configs);
+      Status st = reload();
       Log(st.ok() ? "configuration reloaded"
-                  : "reload failed: " + st.ToString());
+                  : "reload failed, keeping the running configuration: " + st.ToString());
     }
   }
   shutdown.request_stop();  // running queries end with "canceled"
+  rule_manager.Stop();
+  notifier->Stop();  // delivers what is queued, for a few seconds at most
   self.Stop();
   manager.Stop();
   web->Stop();

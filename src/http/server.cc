@@ -101,15 +101,55 @@ void Server::Impl::Configure(httplib::Server& srv) {
         res.status = 500;
         res.set_content("internal error\n", "text/plain; charset=utf-8");
       });
+  // Methods with a body go through a content reader, so that the body is
+  // read here: a request with neither Content-Length nor chunked encoding
+  // has an empty body (RFC 9112, 6.3), where cpp-httplib 0.11 would wait
+  // for the client to close the connection (`curl -X POST .../-/reload`
+  // sends no Content-Length).
+  const size_t max_body = options.max_body_bytes;
+  auto with_body = [max_body](httplib::Server::Handler h) {
+    return [h = std::move(h), max_body](const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& reader) {
+      httplib::Request full = req;
+      const bool chunked =
+          req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+      if (req.has_header("Content-Length") || chunked) {
+        bool too_big = false;
+        const bool ok = reader([&](const char* data, size_t n) {
+          if (full.body.size() + n > max_body) {
+            too_big = true;
+            return false;
+          }
+          full.body.append(data, n);
+          return true;
+        });
+        if (too_big) {
+          res.status = 413;
+          res.set_content("request body larger than " + std::to_string(max_body) + " bytes\n",
+                          "text/plain; charset=utf-8");
+          return;
+        }
+        if (!ok) {
+          res.status = 400;
+          res.set_content("incomplete request body\n", "text/plain; charset=utf-8");
+          return;
+        }
+      }
+      if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) {
+        httplib::detail::parse_query_text(full.body, full.params);
+      }
+      h(full, res);
+    };
+  };
   for (const Route& r : routes) {
     if (r.method == "GET") {
       srv.Get(r.pattern, r.handler);
     } else if (r.method == "POST") {
-      srv.Post(r.pattern, r.handler);
+      srv.Post(r.pattern, with_body(r.handler));
     } else if (r.method == "PUT") {
-      srv.Put(r.pattern, r.handler);
+      srv.Put(r.pattern, with_body(r.handler));
     } else if (r.method == "DELETE") {
-      srv.Delete(r.pattern, r.handler);
+      srv.Delete(r.pattern, with_body(r.handler));
     }
   }
 }

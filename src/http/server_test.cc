@@ -1,6 +1,11 @@
 #include "http/server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -77,6 +82,56 @@ TEST(ServerTest, WrongMethodOnKnownPathIs405) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 405);
   EXPECT_EQ(res->get_header_value("Allow"), "GET");
+}
+
+// A POST with neither Content-Length nor chunked encoding has an empty body
+// (RFC 9112, 6.3), as `curl -X POST .../-/reload` sends it: answered at
+// once on a connection the client keeps open, not after a read timeout.
+TEST(ServerTest, PostWithoutContentLengthHasAnEmptyBody) {
+  auto server = Server::Create({.listen_address = "127.0.0.1:0", .read_timeout_s = 30});
+  ASSERT_TRUE(server.ok());
+  (*server)->Handle("POST", "/-/reload", [](const Request& q, Response* r) {
+    r->body = "body=[" + q.body + "]";
+  });
+  ASSERT_TRUE((*server)->Start().ok());
+  // A raw request (httplib's client would add "Content-Length: 0"); the
+  // answer must come while the connection stays open, well before the
+  // server's 30 s read timeout.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>((*server)->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const std::string raw = "POST /-/reload HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  ASSERT_EQ(::send(fd, raw.data(), raw.size(), 0), static_cast<ssize_t>(raw.size()));
+  std::string answer;
+  pollfd p{fd, POLLIN, 0};
+  while (answer.find("body=[") == std::string::npos && ::poll(&p, 1, 5000) == 1) {
+    char buf[512];
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    answer.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_NE(answer.find("body=[]"), std::string::npos) << answer;
+  // A body with a length, and a chunked one, still arrive whole.
+  httplib::Client c("127.0.0.1", (*server)->port());
+  auto res = c.Post("/-/reload", "abc", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "body=[abc]");
+  res = c.Post(
+      "/-/reload",
+      [](size_t offset, httplib::DataSink& sink) {
+        if (offset == 0) sink.write("chunk", 5);
+        sink.done();
+        return true;
+      },
+      "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "body=[chunk]");
 }
 
 }  // namespace

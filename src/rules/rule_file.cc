@@ -1,0 +1,358 @@
+#include "rules/rule_file.h"
+
+#include <glob.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <utility>
+
+#include "base/file.h"
+#include "base/status_macros.h"
+#include "model/duration.h"
+#include "promql/parser.h"
+#include "templating/template.h"
+
+namespace vigil::rules {
+namespace {
+
+using Millis = std::chrono::milliseconds;
+
+std::string_view KindName(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a sequence";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Null:
+      return "null";
+    default:
+      return "nothing";
+  }
+}
+
+// Walks one file's YAML tree; every error carries a position.
+class Parser {
+ public:
+  explicit Parser(std::string filename) : file_(std::move(filename)) {}
+
+  Result<std::vector<GroupNode>> Parse(std::string_view text);
+
+ private:
+  using FieldFn = std::function<Status(const std::string& name, const YAML::Node& key,
+                                       const YAML::Node& value)>;
+
+  std::string Pos(const YAML::Mark& m) const {
+    if (m.is_null()) return file_;
+    return file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  }
+  Status Error(const YAML::Mark& m, std::string_view msg) const {
+    return InvalidArgumentError(Pos(m) + ": " + std::string(msg));
+  }
+  // The value's position, or its key's when the value has none (null).
+  static YAML::Mark At(const YAML::Node& key, const YAML::Node& value) {
+    return value.IsNull() || value.Mark().is_null() ? key.Mark() : value.Mark();
+  }
+
+  Status Fields(const YAML::Node& key, const YAML::Node& map, std::string_view what,
+                const FieldFn& fn) const;
+  Result<std::string> String(std::string_view field, const YAML::Node& key,
+                             const YAML::Node& v) const;
+  Result<Millis> Duration(std::string_view field, const YAML::Node& key,
+                          const YAML::Node& v) const;
+  Result<model::Labels> StringMap(std::string_view field, const YAML::Node& key,
+                                  const YAML::Node& v, bool annotations,
+                                  const std::string& template_name) const;
+  Status Group(const YAML::Node& node, std::set<std::string>* names,
+               std::vector<GroupNode>* out) const;
+  Status Rule(const GroupNode& g, size_t index, const YAML::Node& node,
+              RuleNode* out) const;
+
+  const std::string file_;
+};
+
+Status Parser::Fields(const YAML::Node& key, const YAML::Node& map, std::string_view what,
+                      const FieldFn& fn) const {
+  if (!map.IsDefined() || map.IsNull()) return Status::OK();
+  if (!map.IsMap()) {
+    return Error(At(key, map), std::string(what) + ": expected a mapping, got " +
+                                   std::string(KindName(map)));
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : map) {
+    const YAML::Node& k = kv.first;
+    if (!k.IsScalar()) {
+      return Error(k.Mark(), std::string(what) + ": keys must be strings, got " +
+                                 std::string(KindName(k)));
+    }
+    const std::string name = k.Scalar();
+    if (!seen.insert(name).second) {
+      return Error(k.Mark(), "duplicate field \"" + name + "\" in " + std::string(what));
+    }
+    VIGIL_RETURN_IF_ERROR(fn(name, k, kv.second));
+  }
+  return Status::OK();
+}
+
+Result<std::string> Parser::String(std::string_view field, const YAML::Node& key,
+                                   const YAML::Node& v) const {
+  if (v.IsNull()) return std::string();
+  if (!v.IsScalar()) {
+    return Error(At(key, v), std::string(field) + ": expected a string, got " +
+                                 std::string(KindName(v)));
+  }
+  return v.Scalar();
+}
+
+Result<Millis> Parser::Duration(std::string_view field, const YAML::Node& key,
+                                const YAML::Node& v) const {
+  VIGIL_ASSIGN_OR_RETURN(std::string s, String(field, key, v));
+  if (s.empty()) return Millis(0);
+  auto d = model::ParseDuration(s);
+  if (!d.ok()) return Error(At(key, v), std::string(field) + ": " + std::string(d.status().message()));
+  return *d;
+}
+
+Result<model::Labels> Parser::StringMap(std::string_view field, const YAML::Node& key,
+                                        const YAML::Node& v, bool annotations,
+                                        const std::string& template_name) const {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  VIGIL_RETURN_IF_ERROR(Fields(key, v, field, [&](const std::string& name, const YAML::Node& k,
+                                                  const YAML::Node& val) -> Status {
+    if (!model::IsValidLabelName(name)) {
+      return Error(k.Mark(), std::string(annotations ? "invalid annotation name: "
+                                                     : "invalid label name: ") +
+                                 name);
+    }
+    if (!annotations && name == "__name__") {
+      return Error(k.Mark(), "invalid label name: " + name);
+    }
+    VIGIL_ASSIGN_OR_RETURN(std::string text, String(field, k, val));
+    // Templates must parse, with the variables alert templates get
+    // (Prometheus' testTemplateParsing).
+    auto t = templating::ParseAlertTemplate(template_name, text);
+    if (!t.ok()) {
+      return Error(At(k, val), std::string(annotations ? "annotation" : "label") + " \"" +
+                                   name + "\": " + std::string(t.status().message()));
+    }
+    pairs.emplace_back(name, std::move(text));
+    return Status::OK();
+  }));
+  return model::Labels::FromPairs(std::move(pairs));
+}
+
+Status Parser::Rule(const GroupNode& g, size_t index, const YAML::Node& node,
+                    RuleNode* r) const {
+  if (!node.IsMap()) {
+    return Error(node.Mark(), "group \"" + g.name + "\", rule " + std::to_string(index + 1) +
+                                  ": expected a mapping, got " + std::string(KindName(node)));
+  }
+  r->line = node.Mark().line + 1;
+  r->column = node.Mark().column + 1;
+  bool has_record = false, has_alert = false, has_expr = false;
+  YAML::Mark expr_mark, record_mark, for_mark, keep_mark, annotations_mark;
+  bool has_for = false, has_keep = false, has_annotations = false;
+  bool has_labels = false;
+  YAML::Node labels_node, labels_key, annotations_node, annotations_key;
+  VIGIL_RETURN_IF_ERROR(Fields(node, node, "rule", [&](const std::string& name,
+                                                       const YAML::Node& k,
+                                                       const YAML::Node& v) -> Status {
+    if (name == "record" || name == "alert") {
+      VIGIL_ASSIGN_OR_RETURN(r->name, String(name, k, v));
+      (name == "record" ? has_record : has_alert) = true;
+      record_mark = At(k, v);
+    } else if (name == "expr") {
+      VIGIL_ASSIGN_OR_RETURN(r->expr_text, String(name, k, v));
+      has_expr = true;
+      expr_mark = At(k, v);
+    } else if (name == "for") {
+      VIGIL_ASSIGN_OR_RETURN(r->for_duration, Duration(name, k, v));
+      has_for = true;
+      for_mark = k.Mark();
+    } else if (name == "keep_firing_for") {
+      VIGIL_ASSIGN_OR_RETURN(r->keep_firing_for, Duration(name, k, v));
+      has_keep = true;
+      keep_mark = k.Mark();
+    } else if (name == "labels") {
+      labels_node.reset(v);
+      labels_key.reset(k);
+      has_labels = true;
+    } else if (name == "annotations") {
+      annotations_node.reset(v);
+      annotations_key.reset(k);
+      has_annotations = true;
+      annotations_mark = k.Mark();
+    } else {
+      return Error(k.Mark(), "unknown field \"" + name + "\" in rule");
+    }
+    return Status::OK();
+  }));
+  const std::string where = "group \"" + g.name + "\", rule " + std::to_string(index + 1);
+  if (has_record && has_alert) {
+    return Error(node.Mark(), where + ": only one of 'record' and 'alert' must be set");
+  }
+  if (!has_record && !has_alert) {
+    return Error(node.Mark(), where + ": one of 'record' or 'alert' must be set");
+  }
+  r->alerting = has_alert;
+  const std::string named = where + ", \"" + r->name + "\"";
+  // Templates are checked under the alert's template name, once the name
+  // is known.
+  const std::string template_name = "__alert_" + r->name;
+  if (has_labels) {
+    VIGIL_ASSIGN_OR_RETURN(r->labels, StringMap("labels", labels_key, labels_node,
+                                                /*annotations=*/false, template_name));
+  }
+  if (has_annotations) {
+    VIGIL_ASSIGN_OR_RETURN(r->annotations,
+                           StringMap("annotations", annotations_key, annotations_node,
+                                     /*annotations=*/true, template_name));
+  }
+  if (r->name.empty()) {
+    return Error(record_mark, where + ": field '" + std::string(has_alert ? "alert" : "record") +
+                                  "' must be set in rule");
+  }
+  if (!has_expr || r->expr_text.empty()) {
+    return Error(has_expr ? expr_mark : node.Mark(), named + ": field 'expr' must be set in rule");
+  }
+  auto expr = promql::ParseExpr(r->expr_text);
+  if (!expr.ok()) {
+    return Error(expr_mark, named + ": could not parse expression: " +
+                                std::string(expr.status().message()));
+  }
+  r->expr = std::shared_ptr<const promql::Expr>(std::move(*expr));
+  if (has_record) {
+    if (has_annotations) {
+      return Error(annotations_mark, named + ": invalid field 'annotations' in recording rule");
+    }
+    if (has_for) return Error(for_mark, named + ": invalid field 'for' in recording rule");
+    if (has_keep) {
+      return Error(keep_mark, named + ": invalid field 'keep_firing_for' in recording rule");
+    }
+    if (!model::IsValidMetricName(r->name)) {
+      return Error(record_mark, named + ": invalid recording rule name: " + r->name);
+    }
+  } else if (!model::IsValidLabelName(r->name) && !model::IsValidMetricName(r->name)) {
+    return Error(record_mark, named + ": invalid alert name: " + r->name);
+  }
+  return Status::OK();
+}
+
+Status Parser::Group(const YAML::Node& node, std::set<std::string>* names,
+                     std::vector<GroupNode>* out) const {
+  if (!node.IsMap()) {
+    return Error(node.Mark(), "group: expected a mapping, got " + std::string(KindName(node)));
+  }
+  GroupNode g;
+  g.file = file_;
+  bool has_name = false;
+  YAML::Mark name_mark = node.Mark();
+  YAML::Node rules;
+  VIGIL_RETURN_IF_ERROR(Fields(node, node, "rule group", [&](const std::string& name,
+                                                             const YAML::Node& k,
+                                                             const YAML::Node& v) -> Status {
+    if (name == "name") {
+      VIGIL_ASSIGN_OR_RETURN(g.name, String(name, k, v));
+      has_name = true;
+      name_mark = At(k, v);
+    } else if (name == "interval") {
+      VIGIL_ASSIGN_OR_RETURN(g.interval, Duration(name, k, v));
+    } else if (name == "limit") {
+      VIGIL_ASSIGN_OR_RETURN(std::string s, String(name, k, v));
+      char* end = nullptr;
+      const long n = std::strtol(s.c_str(), &end, 10);
+      if (s.empty() || *end != '\0' || n < 0 || n > INT32_MAX) {
+        return Error(At(k, v), "limit: expected a non-negative integer, got \"" + s + "\"");
+      }
+      g.limit = static_cast<int>(n);
+    } else if (name == "rules") {
+      if (!v.IsNull() && !v.IsSequence()) {
+        return Error(At(k, v), "rules: expected a sequence, got " + std::string(KindName(v)));
+      }
+      rules = v;
+    } else {
+      return Error(k.Mark(), "unknown field \"" + name + "\" in rule group");
+    }
+    return Status::OK();
+  }));
+  if (!has_name || g.name.empty()) return Error(name_mark, "group name must not be empty");
+  if (!names->insert(g.name).second) {
+    return Error(name_mark, "group name: \"" + g.name + "\" is repeated in the same file");
+  }
+  if (rules.IsDefined() && rules.IsSequence()) {
+    for (size_t i = 0; i < rules.size(); ++i) {
+      RuleNode r;
+      VIGIL_RETURN_IF_ERROR(Rule(g, i, rules[i], &r));
+      g.rules.push_back(std::move(r));
+    }
+  }
+  out->push_back(std::move(g));
+  return Status::OK();
+}
+
+Result<std::vector<GroupNode>> Parser::Parse(std::string_view text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return Error(e.mark, e.msg);
+  }
+  std::vector<GroupNode> out;
+  std::set<std::string> names;
+  if (!root.IsDefined() || root.IsNull()) return out;  // an empty file
+  YAML::Node groups;
+  VIGIL_RETURN_IF_ERROR(Fields(root, root, "rule file", [&](const std::string& name,
+                                                            const YAML::Node& k,
+                                                            const YAML::Node& v) -> Status {
+    if (name != "groups") return Error(k.Mark(), "unknown field \"" + name + "\" in rule file");
+    if (!v.IsNull() && !v.IsSequence()) {
+      return Error(At(k, v), "groups: expected a sequence, got " + std::string(KindName(v)));
+    }
+    groups = v;
+    return Status::OK();
+  }));
+  if (groups.IsDefined() && groups.IsSequence()) {
+    for (const auto& g : groups) VIGIL_RETURN_IF_ERROR(Group(g, &names, &out));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<GroupNode>> ParseRuleFile(std::string_view text, std::string_view filename) {
+  return Parser(std::string(filename)).Parse(text);
+}
+
+Result<std::vector<GroupNode>> LoadRuleFiles(const std::vector<std::string>& patterns,
+                                             std::string_view dir) {
+  std::vector<GroupNode> out;
+  for (const auto& pattern : patterns) {
+    std::string p = pattern;
+    if (!dir.empty() && !std::filesystem::path(p).is_absolute()) {
+      p = (std::filesystem::path(dir) / p).string();
+    }
+    glob_t g{};
+    const int rc = ::glob(p.c_str(), 0, nullptr, &g);
+    std::vector<std::string> files;
+    if (rc == 0) {
+      for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+    }
+    ::globfree(&g);
+    if (rc != 0 && rc != GLOB_NOMATCH) {
+      return InvalidArgumentError("rule_files: cannot expand \"" + pattern + "\"");
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      VIGIL_ASSIGN_OR_RETURN(std::string text, ReadFile(f));
+      VIGIL_ASSIGN_OR_RETURN(std::vector<GroupNode> groups, ParseRuleFile(text, f));
+      for (auto& grp : groups) out.push_back(std::move(grp));
+    }
+  }
+  return out;
+}
+
+}  // namespace vigil::rules
