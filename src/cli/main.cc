@@ -4,6 +4,8 @@
 //   vigil tsdb import FILE --storage.path DIR
 //   vigil tsdb dump --storage.path DIR [--min-time MS] [--max-time MS]
 //   vigil promqltest [--verbose] FILE...
+//   vigil test rules FILE...
+//   vigil check rules FILE...
 //   vigil version
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +19,7 @@
 
 #include "cli/demo.h"
 #include "cli/promqltest.h"
+#include "cli/rule_tests.h"
 #include "cli/tsdb_import.h"
 #include "daemon/run.h"
 #include "model/duration.h"
@@ -53,6 +56,12 @@ constexpr const char* kUsage =
     "        run PromQL test scripts (Prometheus' promql/testdata format)\n"
     "        against the engine; prints each failure and the totals, exits\n"
     "        1 if any statement fails or a file is malformed\n"
+    "  test rules FILE...\n"
+    "        run rule unit tests (promtool test rules' format); exits 1 if\n"
+    "        any test fails\n"
+    "  check rules FILE...\n"
+    "        check Prometheus rule files (as promtool check rules); exits 1\n"
+    "        if any file has an error\n"
     "  version\n"
     "        print the version\n";
 
@@ -292,6 +301,29 @@ int PromqlTest(int argc, char** argv) {
   return run.ok() ? 0 : 1;
 }
 
+// `vigil test rules FILE...` and `vigil check rules FILE...`.
+int RulesCommand(const std::string& cmd, int argc, char** argv) {
+  if (argc < 3 || std::string(argv[2]) != "rules") {
+    std::fprintf(stderr, "usage: vigil %s rules FILE...\n", cmd.c_str());
+    return 2;
+  }
+  std::vector<std::string> files;
+  for (int i = 3; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.starts_with("-")) {
+      std::fprintf(stderr, "vigil %s rules: unknown flag \"%s\"\n", cmd.c_str(), a.c_str());
+      return 2;
+    }
+    files.push_back(a);
+  }
+  if (files.empty()) {
+    std::fprintf(stderr, "usage: vigil %s rules FILE...\n", cmd.c_str());
+    return 2;
+  }
+  return cmd == "test" ? vigil::cli::RunRuleTests(files, stdout, stderr)
+                       : vigil::cli::CheckRuleFiles(files, stdout, stderr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -301,6 +333,7 @@ int main(int argc, char** argv) {
   if (cmd == "tsdb") return Tsdb(argc, argv);
   if (cmd == "run") return RunDaemon(argc, argv);
   if (cmd == "promqltest") return PromqlTest(argc, argv);
+  if (cmd == "test" || cmd == "check") return RulesCommand(cmd, argc, argv);
   if (cmd == "version" || cmd == "--version") {
     std::printf("vigil 0.1.0\n");
     return 0;

@@ -19,6 +19,7 @@
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "model/duration.h"
+#include "model/yaml_reader.h"
 
 namespace vigil::daemon {
 namespace {
@@ -53,55 +54,31 @@ bool IsKnownUnsupported(std::string_view section, std::string_view key) {
   return it != kUnsupported.end() && it->second.count(key) != 0;
 }
 
-std::string_view KindName(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a sequence";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Null:
-      return "null";
-    default:
-      return "nothing";
-  }
-}
+std::string_view KindName(const YAML::Node& n) { return model::YamlKindName(n); }
 
 class Loader {
  public:
   Loader(std::string filename, std::filesystem::path dir)
-      : filename_(std::move(filename)), dir_(std::move(dir)) {}
+      : filename_(filename), dir_(std::move(dir)), r_(std::move(filename)) {}
 
   Result<Config> Load(std::string_view text);
 
  private:
-  using FieldFn =
-      std::function<Status(const std::string& key, const YAML::Node& key_node,
-                           const YAML::Node& value)>;
+  using FieldFn = model::YamlReader::FieldFn;
 
-  std::string Pos(const YAML::Mark& m) const {
-    if (m.is_null()) return filename_;
-    return filename_ + ":" + std::to_string(m.line + 1) + ":" +
-           std::to_string(m.column + 1);
-  }
-  // The position of `value`, or of its key when the value has none (null).
-  std::string Pos(const YAML::Node& key, const YAML::Node& value) const {
-    const YAML::Mark m = value.Mark();
-    return Pos(m.is_null() || value.IsNull() ? key.Mark() : m);
-  }
-  Status Error(const YAML::Mark& m, std::string_view msg) const {
-    return InvalidArgumentError(Pos(m) + ": " + std::string(msg));
-  }
+  std::string Pos(const YAML::Mark& m) const { return r_.Pos(m); }
+  Status Error(const YAML::Mark& m, std::string_view msg) const { return r_.Error(m, msg); }
   Status Error(const YAML::Node& key, const YAML::Node& value,
                std::string_view msg) const {
-    return InvalidArgumentError(Pos(key, value) + ": " + std::string(msg));
+    return r_.Error(key, value, msg);
   }
 
   // Walks a mapping (null counts as empty), refusing duplicate keys and
   // passing each field to `fn`; `section` names it in messages.
   Status Fields(const YAML::Node& key, const YAML::Node& map,
-                std::string_view section, const FieldFn& fn) const;
+                std::string_view section, const FieldFn& fn) const {
+    return r_.Fields(key, map, section, fn);
+  }
   Status Unknown(const YAML::Node& key_node, const std::string& key,
                  std::string_view section) const {
     if (IsKnownUnsupported(section, key)) {
@@ -114,21 +91,33 @@ class Loader {
   }
 
   Result<std::string> String(const std::string& field, const YAML::Node& key,
-                             const YAML::Node& v) const;
+                             const YAML::Node& v) const {
+    return r_.String(field, key, v);
+  }
   Result<bool> Bool(const std::string& field, const YAML::Node& key,
-                    const YAML::Node& v) const;
+                    const YAML::Node& v) const {
+    return r_.Bool(field, key, v);
+  }
   Result<uint64_t> Uint(const std::string& field, const YAML::Node& key,
-                        const YAML::Node& v) const;
+                        const YAML::Node& v) const {
+    return r_.Uint(field, key, v);
+  }
   Result<Millis> Duration(const std::string& field, const YAML::Node& key,
-                          const YAML::Node& v) const;
+                          const YAML::Node& v) const {
+    return r_.Duration(field, key, v);
+  }
   Result<uint64_t> ByteSize(const std::string& field, const YAML::Node& key,
                             const YAML::Node& v) const;
   Result<model::Labels> LabelMap(const std::string& field,
                                  const YAML::Node& key,
-                                 const YAML::Node& v) const;
+                                 const YAML::Node& v) const {
+    return r_.LabelMap(field, key, v, /*allow_metric_name=*/true);
+  }
   Result<std::vector<std::string>> StringList(const std::string& field,
                                               const YAML::Node& key,
-                                              const YAML::Node& v) const;
+                                              const YAML::Node& v) const {
+    return r_.StringList(field, key, v);
+  }
   std::string File(const std::string& name) const {
     if (name.empty()) return name;
     const std::filesystem::path p(name);
@@ -169,93 +158,8 @@ class Loader {
 
   const std::string filename_;
   const std::filesystem::path dir_;
+  const model::YamlReader r_;
 };
-
-Status Loader::Fields(const YAML::Node& key, const YAML::Node& map,
-                      std::string_view section, const FieldFn& fn) const {
-  if (!map.IsDefined() || map.IsNull()) return Status::OK();
-  if (!map.IsMap()) {
-    return Error(key, map,
-                 std::string(section) + ": expected a mapping, got " +
-                     std::string(KindName(map)));
-  }
-  std::set<std::string> seen;
-  for (const auto& kv : map) {
-    const YAML::Node& k = kv.first;
-    if (!k.IsScalar()) {
-      return Error(k.Mark(), std::string(section) +
-                                 ": keys must be strings, got " +
-                                 std::string(KindName(k)));
-    }
-    const std::string name = k.Scalar();
-    if (!seen.insert(name).second) {
-      return Error(k.Mark(), "duplicate field \"" + name + "\" in " +
-                                 std::string(section));
-    }
-    if (Status s = fn(name, k, kv.second); !s.ok()) return s;
-  }
-  return Status::OK();
-}
-
-Result<std::string> Loader::String(const std::string& field,
-                                   const YAML::Node& key,
-                                   const YAML::Node& v) const {
-  if (v.IsNull()) return std::string();
-  if (!v.IsScalar()) {
-    return Error(
-        key, v, field + ": expected a string, got " + std::string(KindName(v)));
-  }
-  return v.Scalar();
-}
-
-Result<bool> Loader::Bool(const std::string& field, const YAML::Node& key,
-                          const YAML::Node& v) const {
-  if (v.IsScalar()) {
-    static const std::set<std::string> kTrue = {
-        "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
-    static const std::set<std::string> kFalse = {
-        "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
-    if (kTrue.count(v.Scalar()) != 0) return true;
-    if (kFalse.count(v.Scalar()) != 0) return false;
-  }
-  return Error(
-      key, v,
-      field + ": expected a boolean (true or false), got " +
-          (v.IsScalar() ? "\"" + v.Scalar() + "\"" : std::string(KindName(v))));
-}
-
-Result<uint64_t> Loader::Uint(const std::string& field, const YAML::Node& key,
-                              const YAML::Node& v) const {
-  if (v.IsScalar() && !v.Scalar().empty()) {
-    uint64_t n = 0;
-    bool ok = true;
-    for (char ch : v.Scalar()) {
-      if (ch < '0' || ch > '9' || n > (UINT64_MAX - 9) / 10) {
-        ok = false;
-        break;
-      }
-      n = n * 10 + static_cast<uint64_t>(ch - '0');
-    }
-    if (ok) return n;
-  }
-  return Error(
-      key, v,
-      field + ": expected a non-negative integer, got " +
-          (v.IsScalar() ? "\"" + v.Scalar() + "\"" : std::string(KindName(v))));
-}
-
-Result<Millis> Loader::Duration(const std::string& field, const YAML::Node& key,
-                                const YAML::Node& v) const {
-  if (!v.IsScalar()) {
-    return Error(key, v,
-                 field + ": expected a duration such as 15s, got " +
-                     std::string(KindName(v)));
-  }
-  Result<Millis> d = model::ParseDuration(v.Scalar());
-  if (!d.ok())
-    return Error(key, v, field + ": " + std::string(d.status().message()));
-  return d;
-}
 
 Result<uint64_t> Loader::ByteSize(const std::string& field,
                                   const YAML::Node& key,
@@ -269,45 +173,6 @@ Result<uint64_t> Loader::ByteSize(const std::string& field,
   if (!n.ok())
     return Error(key, v, field + ": " + std::string(n.status().message()));
   return n;
-}
-
-Result<model::Labels> Loader::LabelMap(const std::string& field,
-                                       const YAML::Node& key,
-                                       const YAML::Node& v) const {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  Status s = Fields(
-      key, v, field,
-      [&](const std::string& name, const YAML::Node& k,
-          const YAML::Node& value) -> Status {
-        if (!model::IsValidLabelName(name)) {
-          return Error(k.Mark(), "\"" + name + "\" is not a valid label name");
-        }
-        Result<std::string> str = String(field + "." + name, k, value);
-        if (!str.ok()) return str.status();
-        pairs.emplace_back(name, *str);
-        return Status::OK();
-      });
-  if (!s.ok()) return s;
-  return model::Labels::FromPairs(std::move(pairs));
-}
-
-Result<std::vector<std::string>> Loader::StringList(const std::string& field,
-                                                    const YAML::Node& key,
-                                                    const YAML::Node& v) const {
-  std::vector<std::string> out;
-  if (v.IsNull()) return out;
-  if (!v.IsSequence()) {
-    return Error(key, v,
-                 field + ": expected a list, got " + std::string(KindName(v)));
-  }
-  for (const YAML::Node& item : v) {
-    if (!item.IsScalar()) {
-      return Error(item.Mark(), field + ": expected a string, got " +
-                                    std::string(KindName(item)));
-    }
-    out.push_back(item.Scalar());
-  }
-  return out;
 }
 
 Status Loader::Global(const YAML::Node& key, const YAML::Node& v, Config* c) {

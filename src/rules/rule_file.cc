@@ -12,6 +12,7 @@
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "model/duration.h"
+#include "model/yaml_reader.h"
 #include "promql/parser.h"
 #include "templating/template.h"
 
@@ -20,48 +21,28 @@ namespace {
 
 using Millis = std::chrono::milliseconds;
 
-std::string_view KindName(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map:
-      return "a mapping";
-    case YAML::NodeType::Sequence:
-      return "a sequence";
-    case YAML::NodeType::Scalar:
-      return "a scalar";
-    case YAML::NodeType::Null:
-      return "null";
-    default:
-      return "nothing";
-  }
-}
+std::string_view KindName(const YAML::Node& n) { return model::YamlKindName(n); }
 
 // Walks one file's YAML tree; every error carries a position.
 class Parser {
  public:
-  explicit Parser(std::string filename) : file_(std::move(filename)) {}
+  explicit Parser(std::string filename) : file_(filename), r_(std::move(filename)) {}
 
   Result<std::vector<GroupNode>> Parse(std::string_view text);
 
  private:
-  using FieldFn = std::function<Status(const std::string& name, const YAML::Node& key,
-                                       const YAML::Node& value)>;
-
-  std::string Pos(const YAML::Mark& m) const {
-    if (m.is_null()) return file_;
-    return file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-  }
-  Status Error(const YAML::Mark& m, std::string_view msg) const {
-    return InvalidArgumentError(Pos(m) + ": " + std::string(msg));
-  }
-  // The value's position, or its key's when the value has none (null).
+  Status Error(const YAML::Mark& m, std::string_view msg) const { return r_.Error(m, msg); }
   static YAML::Mark At(const YAML::Node& key, const YAML::Node& value) {
-    return value.IsNull() || value.Mark().is_null() ? key.Mark() : value.Mark();
+    return model::YamlReader::At(key, value);
   }
-
   Status Fields(const YAML::Node& key, const YAML::Node& map, std::string_view what,
-                const FieldFn& fn) const;
+                const model::YamlReader::FieldFn& fn) const {
+    return r_.Fields(key, map, what, fn);
+  }
   Result<std::string> String(std::string_view field, const YAML::Node& key,
-                             const YAML::Node& v) const;
+                             const YAML::Node& v) const {
+    return r_.String(field, key, v);
+  }
   Result<Millis> Duration(std::string_view field, const YAML::Node& key,
                           const YAML::Node& v) const;
   Result<model::Labels> StringMap(std::string_view field, const YAML::Node& key,
@@ -73,40 +54,8 @@ class Parser {
               RuleNode* out) const;
 
   const std::string file_;
+  const model::YamlReader r_;
 };
-
-Status Parser::Fields(const YAML::Node& key, const YAML::Node& map, std::string_view what,
-                      const FieldFn& fn) const {
-  if (!map.IsDefined() || map.IsNull()) return Status::OK();
-  if (!map.IsMap()) {
-    return Error(At(key, map), std::string(what) + ": expected a mapping, got " +
-                                   std::string(KindName(map)));
-  }
-  std::set<std::string> seen;
-  for (const auto& kv : map) {
-    const YAML::Node& k = kv.first;
-    if (!k.IsScalar()) {
-      return Error(k.Mark(), std::string(what) + ": keys must be strings, got " +
-                                 std::string(KindName(k)));
-    }
-    const std::string name = k.Scalar();
-    if (!seen.insert(name).second) {
-      return Error(k.Mark(), "duplicate field \"" + name + "\" in " + std::string(what));
-    }
-    VIGIL_RETURN_IF_ERROR(fn(name, k, kv.second));
-  }
-  return Status::OK();
-}
-
-Result<std::string> Parser::String(std::string_view field, const YAML::Node& key,
-                                   const YAML::Node& v) const {
-  if (v.IsNull()) return std::string();
-  if (!v.IsScalar()) {
-    return Error(At(key, v), std::string(field) + ": expected a string, got " +
-                                 std::string(KindName(v)));
-  }
-  return v.Scalar();
-}
 
 Result<Millis> Parser::Duration(std::string_view field, const YAML::Node& key,
                                 const YAML::Node& v) const {
@@ -295,12 +244,7 @@ Status Parser::Group(const YAML::Node& node, std::set<std::string>* names,
 }
 
 Result<std::vector<GroupNode>> Parser::Parse(std::string_view text) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return Error(e.mark, e.msg);
-  }
+  VIGIL_ASSIGN_OR_RETURN(YAML::Node root, r_.Load(text));
   std::vector<GroupNode> out;
   std::set<std::string> names;
   if (!root.IsDefined() || root.IsNull()) return out;  // an empty file
