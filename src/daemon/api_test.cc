@@ -13,6 +13,8 @@
 #include <limits>
 #include <string>
 
+#include "rules/manager.h"
+#include "rules/rule_file.h"
 #include "storage/memory_storage.h"
 
 namespace vigil::daemon {
@@ -336,6 +338,86 @@ TEST_F(ApiTest, ServedOverHttp) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+}
+
+TEST(ApiRulesTest, RulesAndAlertsInPrometheusShapes) {
+  storage::MemoryStorage db;
+  promql::Engine engine;
+  rules::Manager rm({.appendable = &db, .queryable = &db, .engine = &engine, .run = false});
+  auto groups = rules::ParseRuleFile(R"(groups:
+  - name: g
+    interval: 30s
+    rules:
+      - record: job:x:sum
+        expr: sum by (job) (x)
+        labels: {team: ml}
+      - alert: XHigh
+        expr: x > 5
+        for: 1m
+        labels: {severity: page}
+        annotations: {summary: "{{ $labels.job }} at {{ $value }}"}
+)", "r.yml");
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  rm.Apply(std::chrono::minutes(1), std::move(*groups));
+  {
+    auto app = db.NewAppender();
+    ASSERT_TRUE(app->Append(0, Labels::FromPairs({{"__name__", "x"}, {"job", "a"}}), 90'000, 7)
+                    .ok());
+    ASSERT_TRUE(app->Commit().ok());
+  }
+  rm.Groups()[0]->Eval(100'000);
+  Api api({.storage = &db, .engine = &engine, .rules = &rm});
+  auto call = [&](void (Api::*fn)(const http::Request&, http::Response*),
+                  std::multimap<std::string, std::string> params) {
+    http::Request req;
+    req.method = "GET";
+    req.params = std::move(params);
+    req.header = [](const std::string&) { return std::string(); };
+    http::Response res;
+    (api.*fn)(req, &res);
+    return res;
+  };
+
+  http::Response r = call(&Api::Rules, {});
+  ASSERT_EQ(r.status, 200);
+  json j = json::parse(r.body);
+  ASSERT_EQ(j["status"], "success");
+  const json& g = j["data"]["groups"][0];
+  EXPECT_EQ(g["name"], "g");
+  EXPECT_EQ(g["file"], "r.yml");
+  EXPECT_EQ(g["interval"], 30);
+  ASSERT_EQ(g["rules"].size(), 2u);
+  const json& rec = g["rules"][0];
+  EXPECT_EQ(rec["type"], "recording");
+  EXPECT_EQ(rec["name"], "job:x:sum");
+  EXPECT_EQ(rec["query"], "sum by (job) (x)");
+  EXPECT_EQ(rec["health"], "ok");
+  EXPECT_EQ(rec["labels"]["team"], "ml");
+  const json& alert = g["rules"][1];
+  EXPECT_EQ(alert["type"], "alerting");
+  EXPECT_EQ(alert["state"], "pending");
+  EXPECT_EQ(alert["duration"], 60);
+  EXPECT_EQ(alert["labels"]["severity"], "page");
+  EXPECT_EQ(alert["annotations"]["summary"], "{{ $labels.job }} at {{ $value }}");
+  ASSERT_EQ(alert["alerts"].size(), 1u);
+  EXPECT_EQ(alert["alerts"][0]["state"], "pending");
+  EXPECT_EQ(alert["alerts"][0]["labels"]["alertname"], "XHigh");
+  EXPECT_EQ(alert["alerts"][0]["annotations"]["summary"], "a at 7");
+  EXPECT_EQ(alert["alerts"][0]["activeAt"], "1970-01-01T00:01:40Z");
+  EXPECT_EQ(alert["alerts"][0]["value"], "7e+00");
+
+  // type=record / type=alert filter; anything else is bad_data.
+  j = json::parse(call(&Api::Rules, {{"type", "record"}}).body);
+  ASSERT_EQ(j["data"]["groups"][0]["rules"].size(), 1u);
+  EXPECT_EQ(j["data"]["groups"][0]["rules"][0]["type"], "recording");
+  r = call(&Api::Rules, {{"type", "both"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["errorType"], "bad_data");
+
+  j = json::parse(call(&Api::Alerts, {}).body);
+  ASSERT_EQ(j["data"]["alerts"].size(), 1u);
+  EXPECT_EQ(j["data"]["alerts"][0]["labels"]["job"], "a");
+  EXPECT_EQ(j["data"]["alerts"][0]["state"], "pending");
 }
 
 }  // namespace

@@ -167,6 +167,7 @@ Status Run(const RunOptions& options) {
     VIGIL_RETURN_IF_ERROR(manager.ApplyConfig(fresh.scrape_configs));
     VIGIL_RETURN_IF_ERROR(notifier->ApplyConfig(
         {.alertmanagers = fresh.alertmanagers, .external_labels = fresh.global.external_labels}));
+    rule_manager.SetExternal(fresh.global.external_labels, options.external_url);
     rule_manager.Apply(fresh.global.evaluation_interval, std::move(groups));
     return Status::OK();
   };

@@ -366,5 +366,49 @@ TEST_F(GroupTest, ManagerReloadKeepsStateOfUnchangedAndChangedRules) {
   std::filesystem::remove(bad);
 }
 
+TEST_F(GroupTest, ReloadWithNewExternalLabelsReplacesGroupsKeepingState) {
+  ManagerOptions mo;
+  mo.appendable = &db_;
+  mo.queryable = &db_;
+  mo.engine = &engine_;
+  mo.external_labels = model::Labels::FromPairs({{"cluster", "eu1"}});
+  mo.run = false;
+  Manager m(mo);
+  constexpr std::string_view kRules = R"(groups:
+  - name: g
+    rules:
+      - alert: Down
+        expr: up == 0
+        for: 5m
+        annotations: {where: "{{ $externalLabels.cluster }} {{ $externalURL }}"}
+)";
+  auto apply = [&] {
+    auto groups = ParseRuleFile(kRules, "t.yml");
+    ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+    m.Apply(std::chrono::minutes(1), std::move(*groups));
+  };
+  const int64_t t0 = model::NowMillis() - 2 * kMin;
+  Set("up", {{"instance", "a"}}, t0, 0);
+  apply();
+  auto before = m.Groups();
+  before[0]->Eval(t0);
+  EXPECT_EQ(Alerting(*before[0], 0).Alerts()[0].annotations.Get("where"), "eu1 ");
+
+  m.SetExternal(model::Labels::FromPairs({{"cluster", "us2"}}), "http://vigil:9090");
+  apply();  // the same rules, new external labels: replaced, state kept
+  auto after = m.Groups();
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_NE(after[0], before[0]);
+  after[0]->Eval(t0 + kMin);
+  ASSERT_EQ(Alerting(*after[0], 0).Alerts().size(), 1u);
+  EXPECT_EQ(Alerting(*after[0], 0).Alerts()[0].active_at, t0);
+  EXPECT_EQ(Alerting(*after[0], 0).Alerts()[0].annotations.Get("where"),
+            "us2 http://vigil:9090");
+
+  m.SetExternal(model::Labels::FromPairs({{"cluster", "us2"}}), "http://vigil:9090");
+  apply();  // nothing changed: the group keeps running untouched
+  EXPECT_EQ(m.Groups()[0], after[0]);
+}
+
 }  // namespace
 }  // namespace vigil::rules

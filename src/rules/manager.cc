@@ -53,7 +53,6 @@ void Manager::Apply(std::chrono::milliseconds interval, std::vector<GroupNode> g
   GroupOptions go;
   go.appendable = opts_.appendable;
   go.queryable = opts_.queryable;
-  go.ctx = ctx_;
   go.notify = opts_.notify;
   go.resend_delay = opts_.resend_delay;
   go.outage_tolerance = opts_.outage_tolerance;
@@ -62,6 +61,10 @@ void Manager::Apply(std::chrono::milliseconds interval, std::vector<GroupNode> g
   std::vector<Running> stopping;
   {
     std::lock_guard lock(mu_);
+    go.ctx = ctx_;
+    // New external labels or URL: no group may keep running as it was.
+    const bool keep_unchanged = !ctx_changed_;
+    ctx_changed_ = false;
     std::vector<Running> old = std::move(running_);
     running_.clear();
     for (auto& node : groups) {
@@ -73,7 +76,7 @@ void Manager::Apply(std::chrono::milliseconds interval, std::vector<GroupNode> g
           break;
         }
       }
-      if (prev != nullptr && prev->group->SameAs(node, iv)) {
+      if (keep_unchanged && prev != nullptr && prev->group->SameAs(node, iv)) {
         running_.push_back(std::move(*prev));  // unchanged: keeps running
         prev->group = nullptr;
         continue;
@@ -105,6 +108,14 @@ void Manager::Apply(std::chrono::milliseconds interval, std::vector<GroupNode> g
       s.group->MarkStale(model::NowMillis());
     }
   }
+}
+
+void Manager::SetExternal(model::Labels external_labels, std::string external_url) {
+  std::lock_guard lock(mu_);
+  if (external_labels == ctx_.external_labels && external_url == ctx_.external_url) return;
+  ctx_ = MakeEvalContext(opts_.engine, opts_.queryable, std::move(external_labels),
+                         std::move(external_url));
+  ctx_changed_ = true;
 }
 
 void Manager::Stop() {

@@ -71,6 +71,10 @@ class Manager {
                 std::string_view dir = {});
   // Applies already loaded groups.
   void Apply(std::chrono::milliseconds interval, std::vector<GroupNode> groups);
+  // Changes the external labels and URL that templates see (a reload with
+  // a new global.external_labels or --web.external-url). The next Apply or
+  // Update replaces every group, each taking over its predecessor's state.
+  void SetExternal(model::Labels external_labels, std::string external_url);
   // Stops every group (no staleness markers: the series simply age out,
   // and a restart restores from them).
   void Stop();
@@ -85,8 +89,9 @@ class Manager {
   };
 
   const ManagerOptions opts_;
-  const EvalContext ctx_;
   mutable std::mutex mu_;
+  EvalContext ctx_;               // guarded by mu_
+  bool ctx_changed_ = false;      // guarded by mu_: SetExternal since Apply
   std::vector<Running> running_;  // guarded by mu_
   bool restored_ = false;         // guarded by mu_: first Update done
 };

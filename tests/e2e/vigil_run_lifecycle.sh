@@ -21,7 +21,10 @@ pid=$!
 E2E_PIDS+=("$pid")
 wait_http "http://127.0.0.1:$port/health" 20 "$pid" || die "vigil run did not serve /health: $(tail -5 "$E2E_TMP/vigil.log")"
 pass "/health answers"
-curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '^vigil_tsdb_head_series' \
+# (Read the body first: `curl | grep -q` fails under pipefail when grep
+# stops reading early and curl gets SIGPIPE.)
+metrics="$(curl -fsS "http://127.0.0.1:$port/metrics")" || metrics=""
+grep -q '^vigil_tsdb_head_series' <<<"$metrics" \
   && pass "/metrics exposes vigil_tsdb_* series" || fail "/metrics lacks vigil_tsdb_head_series"
 
 # A broken file on SIGHUP keeps the running configuration.
