@@ -806,4 +806,6 @@ Result<std::string> ExpandAlertTemplate(
                 opts);
 }
 
+std::string GoQuote(std::string_view s) { return internal::Quote(s); }
+
 }  // namespace vigil::templating

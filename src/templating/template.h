@@ -157,4 +157,8 @@ Result<std::string> ExpandAlertTemplate(
 // AlertTemplateData; errors are not wrapped.
 Result<Template> ParseAlertTemplate(std::string name, std::string_view text);
 
+// Go's strconv.Quote (what %q prints for a string): for callers that must
+// write label values exactly as Go programs do.
+std::string GoQuote(std::string_view s);
+
 }  // namespace vigil::templating
