@@ -1,0 +1,104 @@
+#include "alertmanager/history.h"
+
+#include <nlohmann/json.hpp>
+
+#include "base/status_macros.h"
+
+namespace vigil::alertmanager {
+namespace {
+
+int64_t Nanos(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+TimePoint FromNanos(int64_t ns) {
+  return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
+}
+
+std::string LabelsJson(const model::Labels& l) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& x : l) j[std::string(x.name)] = std::string(x.value);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+model::Labels ParseLabels(const std::string& s) {
+  auto j = nlohmann::json::parse(s, nullptr, false);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (j.is_object()) {
+    for (auto& [k, v] : j.items()) {
+      if (v.is_string()) pairs.emplace_back(k, v.get<std::string>());
+    }
+  }
+  return model::Labels::FromPairs(std::move(pairs));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<History>> History::Open(Db* db, std::chrono::milliseconds retention) {
+  std::unique_ptr<History> h(new History(db, retention));
+  if (db == nullptr) return h;
+  VIGIL_RETURN_IF_ERROR(db->Exec(
+      "CREATE TABLE IF NOT EXISTS history (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+      "time INTEGER NOT NULL, event TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+      "alertname TEXT NOT NULL, labels TEXT NOT NULL, receiver TEXT NOT NULL, "
+      "detail TEXT NOT NULL);"
+      "CREATE INDEX IF NOT EXISTS history_time ON history (time);"
+      "CREATE INDEX IF NOT EXISTS history_fp ON history (fingerprint, time);"));
+  return h;
+}
+
+Status History::Record(const std::vector<HistoryEvent>& events) {
+  if (db_ == nullptr || events.empty()) return Status::OK();
+  std::vector<std::pair<std::string, std::vector<Db::Value>>> stmts;
+  stmts.reserve(events.size());
+  for (const HistoryEvent& e : events) {
+    stmts.push_back({"INSERT INTO history (time, event, fingerprint, alertname, labels, receiver, "
+                     "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     {Nanos(e.time), e.event, FingerprintString(e.fingerprint),
+                      std::string(e.labels.Get("alertname")), LabelsJson(e.labels), e.receiver,
+                      e.detail}});
+  }
+  return db_->RunAll(stmts);
+}
+
+Result<std::vector<HistoryEvent>> History::Query(const HistoryQuery& q) const {
+  std::vector<HistoryEvent> out;
+  if (db_ == nullptr) return out;
+  std::string sql =
+      "SELECT time, event, fingerprint, labels, receiver, detail FROM history "
+      "WHERE time >= ? AND time <= ?";
+  std::vector<Db::Value> params = {Nanos(q.since),
+                                   q.until == TimePoint::max() ? INT64_MAX : Nanos(q.until)};
+  if (!q.event.empty()) {
+    sql += " AND event = ?";
+    params.push_back(q.event);
+  }
+  if (!q.alertname.empty()) {
+    sql += " AND alertname = ?";
+    params.push_back(q.alertname);
+  }
+  if (!q.fingerprint.empty()) {
+    sql += " AND fingerprint = ?";
+    params.push_back(q.fingerprint);
+  }
+  sql += " ORDER BY time DESC, id DESC LIMIT ?";
+  params.push_back(static_cast<int64_t>(q.limit > 0 ? q.limit : 1000));
+  VIGIL_ASSIGN_OR_RETURN(auto rows, db_->Query(sql, params));
+  for (const auto& r : rows) {
+    HistoryEvent e;
+    e.time = FromNanos(AsInt(r[0]));
+    e.event = AsText(r[1]);
+    e.fingerprint = std::stoull(AsText(r[2]), nullptr, 16);
+    e.labels = ParseLabels(AsText(r[3]));
+    e.receiver = AsText(r[4]);
+    e.detail = AsText(r[5]);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status History::GC(TimePoint now) {
+  if (db_ == nullptr) return Status::OK();
+  return db_->Run("DELETE FROM history WHERE time < ?", {Nanos(now - retention_)});
+}
+
+}  // namespace vigil::alertmanager
