@@ -109,7 +109,7 @@ struct WebhookConfig {
 };
 
 struct SlackField {
-  std::string title, value;  // both required
+  std::string title, value;         // both required
   std::optional<bool> short_field;  // `short`; unset: the config's short_fields
 };
 
@@ -129,8 +129,8 @@ struct SlackAction {
 struct SlackConfig {
   bool send_resolved = false;
   Secret api_url;  // http(s); global slack_api_url when not set
-  std::string channel, username, color, title, title_link, pretext, text, fallback,
-      footer, icon_emoji, icon_url, callback_id, image_url, thumb_url;
+  std::string channel, username, color, title, title_link, pretext, text, fallback, footer,
+      icon_emoji, icon_url, callback_id, image_url, thumb_url;
   std::vector<SlackField> fields;
   bool short_fields = false;
   bool link_names = false;
@@ -224,7 +224,7 @@ struct Route {
 struct InhibitRule {
   std::vector<model::Matcher> source_matchers;  // incl. source_match(_re)
   std::vector<model::Matcher> target_matchers;  // incl. target_match(_re)
-  std::vector<std::string> equal;  // valid label names
+  std::vector<std::string> equal;               // valid label names
 };
 
 // One time_intervals entry's `time_intervals` item. Empty lists match
@@ -247,9 +247,9 @@ struct TimeInterval {
   std::vector<Range> months;         // 1..12
   std::vector<Range> years;
   // "UTC" (also written "", "Etc/UTC", "GMT" or "Etc/GMT"; kept as
-  // written) or "Local" (the process' zone: TZ or /etc/localtime). libstdc++ 12 has no
-  // std::chrono::locate_zone, so other IANA names are refused at parse
-  // time rather than silently evaluated in the wrong zone.
+  // written) or "Local" (the process' zone: TZ or /etc/localtime).
+  // libstdc++ 12 has no std::chrono::locate_zone, so other IANA names are
+  // refused at parse time rather than evaluated in the wrong zone.
   std::string location = "UTC";
 };
 
@@ -265,9 +265,11 @@ struct Config {
   std::vector<Receiver> receivers;
   // time_intervals and the older mute_time_intervals, together.
   std::vector<NamedTimeInterval> time_intervals;
-  // Template files (globs, relative to the configuration's directory).
+  // Template file globs; relative ones joined to the directory of the
+  // file name given to ParseConfig ("t/*.tmpl" in /etc/vigil/am.yml:
+  // "/etc/vigil/t/*.tmpl").
   std::vector<std::string> templates;
-  // The file's text (for /api/v2/status, redacted by RedactedYaml).
+  // The text as given, secrets included: show RedactedYaml(config) instead.
   std::string original;
 };
 
@@ -277,15 +279,19 @@ Result<Config> ParseConfig(std::string_view text, std::string_view filename);
 Result<Config> LoadConfigFile(const std::string& path);
 
 // The configuration as YAML with every secret shown as "<secret>", as
-// Alertmanager's /api/v2/status `config.original` shows it.
+// Alertmanager's /api/v2/status `config.original` shows it: effective
+// values (defaults, global settings and inheritance applied; match and
+// match_re folded into matchers; all intervals under time_intervals). The
+// result loads again with ParseConfig.
 std::string RedactedYaml(const Config& config);
 
 // Parses Alertmanager's matcher syntax (pkg/labels.ParseMatchers):
 // `{a="b", c=~"d"}` or `a=b,c!~d` (quotes optional, braces optional,
-// commas inside quotes kept, a trailing comma allowed; in quoted values
-// \", \\ and \n are escapes). Regexes are anchored. Errors name the
-// offending text and its 1-based position in `s`:
-//   bad matcher format at position 9: "b~c"
+// commas inside quotes kept, a trailing comma allowed; in values \",
+// \\ and \n are escapes, any other backslash is literal). Regexes are
+// anchored. Errors name the offending matcher and its 1-based position in
+// `s`; for "a=b, c~d":
+//   bad matcher format at position 6: "c~d"
 // Matchers come back in the order written (ParseConfig sorts them).
 Result<std::vector<model::Matcher>> ParseMatchers(std::string_view s);
 
