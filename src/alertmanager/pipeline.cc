@@ -11,12 +11,6 @@
 
 namespace vigil::alertmanager {
 
-struct Pipeline::Metrics {
-  metrics::Family<metrics::Counter>* total = nullptr;
-  metrics::Family<metrics::Counter>* failed = nullptr;
-  metrics::Family<metrics::Histogram>* latency = nullptr;
-};
-
 namespace {
 
 bool IsSubset(const std::vector<uint64_t>& sub, const std::set<uint64_t>& set) {
@@ -50,26 +44,29 @@ bool Retryable(const Status& s) {
 
 }  // namespace
 
-Pipeline::Pipeline(PipelineOptions opts, ReceiverMap receivers)
-    : opts_(std::move(opts)), receivers_(std::move(receivers)), metrics_(new Metrics) {
-  if (opts_.registry != nullptr) {
-    auto counter = [&](const char* name, const char* help) -> metrics::Family<metrics::Counter>* {
-      auto f = opts_.registry->AddCounter(
-          {.name = name, .help = help, .label_names = {"receiver", "integration"}});
-      return f.ok() ? *f : nullptr;
-    };
-    metrics_->total = counter("vigil_notifications_total",
-                              "Notification attempts by the embedded alert manager.");
-    metrics_->failed = counter("vigil_notifications_failed_total",
-                               "Notification attempts that failed.");
-    auto h = opts_.registry->AddHistogram(
-        {.name = "vigil_notification_latency_seconds",
-         .help = "Time one notification attempt took.",
-         .label_names = {"receiver", "integration"}},
-        {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
-    if (h.ok()) metrics_->latency = *h;
-  }
+std::shared_ptr<NotificationMetrics> NotificationMetrics::Create(metrics::Registry* registry) {
+  auto m = std::make_shared<NotificationMetrics>();
+  if (registry == nullptr) return m;
+  auto counter = [&](const char* name, const char* help) -> metrics::Family<metrics::Counter>* {
+    auto f = registry->AddCounter(
+        {.name = name, .help = help, .label_names = {"receiver", "integration"}});
+    return f.ok() ? *f : nullptr;
+  };
+  m->total = counter("vigil_notifications_total",
+                     "Notification attempts by the embedded alert manager.");
+  m->failed = counter("vigil_notifications_failed_total", "Notification attempts that failed.");
+  auto h = registry->AddHistogram({.name = "vigil_notification_latency_seconds",
+                                   .help = "Time one notification attempt took.",
+                                   .label_names = {"receiver", "integration"}},
+                                  {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+  if (h.ok()) m->latency = *h;
+  return m;
 }
+
+Pipeline::Pipeline(PipelineOptions opts, ReceiverMap receivers)
+    : opts_(std::move(opts)),
+      receivers_(std::move(receivers)),
+      metrics_(opts_.metrics != nullptr ? opts_.metrics : std::make_shared<NotificationMetrics>()) {}
 
 Pipeline::~Pipeline() { Stop(); }
 
@@ -218,7 +215,7 @@ Status Pipeline::SendWithRetries(const FlushContext& ctx, Notifier* n,
   double wait_ms = static_cast<double>(opts_.retry.initial.count());
   metrics::Counter total, failed;
   metrics::Histogram latency;
-  const bool have_metrics = metrics_->total != nullptr;
+  const bool have_metrics = metrics_->total != nullptr && metrics_->failed != nullptr;
   if (have_metrics) {
     total = metrics_->total->WithLabelValues({ctx.receiver, n->integration()});
     failed = metrics_->failed->WithLabelValues({ctx.receiver, n->integration()});

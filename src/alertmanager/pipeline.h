@@ -48,6 +48,15 @@ struct RetryOptions {
   std::chrono::milliseconds min_budget{std::chrono::seconds(10)};
 };
 
+// The pipeline's metric families, registered once per registry and shared
+// by the pipelines of successive configurations.
+struct NotificationMetrics {
+  static std::shared_ptr<NotificationMetrics> Create(metrics::Registry* registry);
+  metrics::Family<metrics::Counter>* total = nullptr;
+  metrics::Family<metrics::Counter>* failed = nullptr;
+  metrics::Family<metrics::Histogram>* latency = nullptr;
+};
+
 struct PipelineOptions {
   Inhibitor* inhibitor = nullptr;            // may be null
   Silences* silences = nullptr;              // may be null
@@ -56,7 +65,7 @@ struct PipelineOptions {
   std::map<std::string, std::vector<TimeInterval>> time_intervals;
   std::string external_url;
   RetryOptions retry;
-  metrics::Registry* registry = nullptr;     // may be null
+  std::shared_ptr<NotificationMetrics> metrics;  // may be null
   // Error reports (failed notifications); stderr when empty.
   std::function<void(std::string_view)> log;
 };
@@ -79,7 +88,6 @@ class Pipeline {
   void Stop();
 
  private:
-  struct Metrics;
   bool RunIntegration(const FlushContext& ctx, Notifier* n, int index,
                       const std::vector<Alert>& alerts);
   Status SendWithRetries(const FlushContext& ctx, Notifier* n, const NotificationData& data,
@@ -89,7 +97,7 @@ class Pipeline {
 
   const PipelineOptions opts_;
   const ReceiverMap receivers_;
-  std::unique_ptr<Metrics> metrics_;
+  const std::shared_ptr<NotificationMetrics> metrics_;
 
   std::mutex mu_;
   std::condition_variable stop_cv_;

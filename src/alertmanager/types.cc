@@ -66,15 +66,15 @@ std::string MatchersString(const std::vector<model::Matcher>& matchers) {
   return out + "}";
 }
 
-Alert Merge(const Alert& a, const Alert& b) {
+Alert Merge(const Alert& a, const Alert& b, TimePoint now) {
   // Let `o` be the younger one.
   const Alert& older = b.updated_at < a.updated_at ? b : a;
   const Alert& o = b.updated_at < a.updated_at ? a : b;
   Alert res = o;
   if (older.starts_at < o.starts_at) res.starts_at = older.starts_at;
-  if (o.Resolved()) {
+  if (o.ResolvedAt(now)) {
     // The latest explicit end wins if both are resolved.
-    if (older.Resolved() && older.ends_at > o.ends_at) res.ends_at = older.ends_at;
+    if (older.ResolvedAt(now) && older.ends_at > o.ends_at) res.ends_at = older.ends_at;
   } else if (older.ends_at > o.ends_at && !older.timeout) {
     // A later end that was not our own timeout rules.
     res.ends_at = older.ends_at;

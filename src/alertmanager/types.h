@@ -48,9 +48,10 @@ struct Alert {
   const char* StatusAt(TimePoint t) const { return ResolvedAt(t) ? "resolved" : "firing"; }
 };
 
-// Alertmanager's Alert.Merge: `older` and `newer` (by updated_at) of one
-// fingerprint combined: the earliest start; for resolved alerts the
-// latest explicit end, for firing ones a later non-timeout end.
-Alert Merge(const Alert& a, const Alert& b);
+// Alertmanager's Alert.Merge: two versions of one fingerprint combined
+// (the one updated last wins): the earliest start; if it is resolved at
+// `now`, the latest end of the two when both are; if it fires, a later
+// end of the other unless that end was our own timeout.
+Alert Merge(const Alert& a, const Alert& b, TimePoint now);
 
 }  // namespace vigil::alertmanager

@@ -1,0 +1,185 @@
+#include "alertmanager/manager.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace vigil::alertmanager {
+namespace {
+
+using namespace std::chrono_literals;
+using model::Labels;
+
+const TimePoint kT0 = TimePoint(std::chrono::seconds(1'700'000'000));
+
+// Counts deliveries per receiver, across managers (restarts).
+struct Deliveries {
+  std::mutex mu;
+  std::vector<std::string> sent;  // "receiver:status:n"
+};
+
+class CountingNotifier : public Notifier {
+ public:
+  CountingNotifier(std::string receiver, Deliveries* d) : receiver_(std::move(receiver)), d_(d) {}
+  std::string_view integration() const override { return "webhook"; }
+  bool send_resolved() const override { return true; }
+  Status Notify(const NotifyContext&, const NotificationData& data) override {
+    std::lock_guard lock(d_->mu);
+    d_->sent.push_back(receiver_ + ":" + data.status + ":" + std::to_string(data.alerts.size()));
+    return Status::OK();
+  }
+
+ private:
+  std::string receiver_;
+  Deliveries* d_;
+};
+
+Config TestConfig() {
+  Config c;
+  c.global.resolve_timeout = 5min;
+  c.route.receiver = "default";
+  c.route.group_by = {"alertname"};
+  Route page;
+  page.receiver = "pager";
+  page.group_by = {"alertname"};
+  page.matchers = {*model::Matcher::Make(model::MatchType::kEqual, "severity", "critical")};
+  c.route.routes = {page};
+  c.receivers = {{.name = "default"}, {.name = "pager"}};
+  return c;
+}
+
+class ManagerTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Manager> Make(const std::string& dir = "") {
+    ManagerOptions o;
+    o.data_dir = dir;
+    o.run = false;
+    o.log = [](std::string_view) {};
+    o.build_receivers = [this](const Config& c) -> Result<ReceiverMap> {
+      ReceiverMap m;
+      for (const auto& r : c.receivers) {
+        m[r.name].push_back(std::make_unique<CountingNotifier>(r.name, &deliveries_));
+      }
+      return m;
+    };
+    auto m = Manager::Create(std::move(o), TestConfig());
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    return std::move(*m);
+  }
+  static Alert A(std::string name, std::string severity = "warning") {
+    Alert a;
+    a.labels = Labels::FromPairs({{"alertname", name}, {"severity", severity}});
+    a.annotations = Labels::FromPairs({{"summary", name + " happened"}});
+    return a;
+  }
+  Deliveries deliveries_;
+};
+
+TEST_F(ManagerTest, PutAlertsAppliesDefaultsAndValidates) {
+  auto m = Make();
+  ASSERT_TRUE(m->PutAlerts({A("X")}, kT0).ok());
+  auto all = m->Alerts(kT0);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].alert.starts_at, kT0);
+  EXPECT_EQ(all[0].alert.ends_at, kT0 + 5min);  // resolve_timeout
+  EXPECT_TRUE(all[0].alert.timeout);
+  EXPECT_EQ(all[0].state, "active");
+  EXPECT_EQ(all[0].receivers, std::vector<std::string>{"default"});
+  EXPECT_TRUE(m->Alerts(kT0 + 5min).empty());  // timed out
+
+  Alert empty;
+  Alert backwards = A("Y");
+  backwards.starts_at = kT0;
+  backwards.ends_at = kT0 - 1s;
+  Status s = m->PutAlerts({empty, backwards, A("Z")}, kT0);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("at least one label pair required"), std::string_view::npos);
+  EXPECT_NE(s.message().find("start time must be before end time"), std::string_view::npos);
+  EXPECT_EQ(m->Alerts(kT0).size(), 2u);  // X and the valid Z
+}
+
+TEST_F(ManagerTest, RoutesGroupsNotifiesAndRecordsHistory) {
+  auto m = Make();
+  ASSERT_TRUE(m->PutAlerts({A("Down", "critical"), A("Slow")}, kT0).ok());
+  m->RunDue(kT0 + 30s);
+  {
+    std::lock_guard lock(deliveries_.mu);
+    std::sort(deliveries_.sent.begin(), deliveries_.sent.end());
+    EXPECT_EQ(deliveries_.sent, (std::vector<std::string>{"default:firing:1", "pager:firing:1"}));
+  }
+  ASSERT_EQ(m->Groups().size(), 2u);
+  Alert resolved = A("Down", "critical");
+  resolved.starts_at = kT0;
+  resolved.ends_at = kT0 + 1min;
+  ASSERT_TRUE(m->PutAlerts({resolved}, kT0 + 1min).ok());
+  m->RunDue(kT0 + 5min + 30s);
+  EXPECT_EQ(deliveries_.sent.back(), "pager:resolved:1");
+  auto events = m->history().Query({.alertname = "Down"});
+  ASSERT_TRUE(events.ok());
+  std::vector<std::string> kinds;
+  for (const auto& e : *events) kinds.push_back(e.event);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"notified", "resolved", "notified", "fired"}));
+}
+
+TEST_F(ManagerTest, SilencedAlertsAreSuppressedAndNotSent) {
+  auto m = Make();
+  Silence s;
+  s.matchers = {*model::Matcher::Make(model::MatchType::kEqual, "alertname", "Noisy")};
+  s.starts_at = kT0;
+  s.ends_at = kT0 + 1h;
+  auto id = m->silences().Set(s, kT0);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(m->PutAlerts({A("Noisy")}, kT0).ok());
+  auto all = m->Alerts(kT0);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].state, "suppressed");
+  EXPECT_EQ(all[0].silenced_by, std::vector<std::string>{*id});
+  m->RunDue(kT0 + 30s);
+  EXPECT_TRUE(deliveries_.sent.empty());
+}
+
+TEST_F(ManagerTest, ReloadKeepsAlertsAndDoesNotResend) {
+  auto m = Make();
+  ASSERT_TRUE(m->PutAlerts({A("X")}, kT0).ok());
+  m->RunDue(kT0 + 30s);
+  ASSERT_EQ(deliveries_.sent.size(), 1u);
+  ASSERT_TRUE(m->ApplyConfig(TestConfig(), kT0 + 1min).ok());
+  EXPECT_EQ(m->Alerts(kT0 + 1min).size(), 1u);
+  // The new groups flush, but the notification log knows the receiver
+  // heard of X already.
+  m->RunDue(kT0 + 2min);
+  EXPECT_EQ(deliveries_.sent.size(), 1u);
+}
+
+TEST_F(ManagerTest, RestartNeitherResendsNorForgets) {
+  const auto dir = std::filesystem::temp_directory_path() / "vigil_am_manager_test";
+  std::filesystem::remove_all(dir);
+  std::string silence_id;
+  {
+    auto m = Make(dir.string());
+    ASSERT_TRUE(m->PutAlerts({A("X")}, kT0).ok());
+    m->RunDue(kT0 + 30s);
+    Silence s;
+    s.matchers = {*model::Matcher::Make(model::MatchType::kEqual, "alertname", "Y")};
+    s.starts_at = kT0;
+    s.ends_at = kT0 + 1h;
+    silence_id = *m->silences().Set(s, kT0);
+  }
+  ASSERT_EQ(deliveries_.sent.size(), 1u);
+  auto m = Make(dir.string());
+  // Prometheus re-sends the firing alert to the restarted alert manager.
+  ASSERT_TRUE(m->PutAlerts({A("X")}, kT0 + 1min).ok());
+  m->RunDue(kT0 + 2min);
+  EXPECT_EQ(deliveries_.sent.size(), 1u);  // not again
+  EXPECT_TRUE(m->silences().Get(silence_id).ok());
+  EXPECT_EQ(m->history().Query({.event = "notified"})->size(), 1u);
+  // After repeat_interval it is sent again, as Alertmanager would.
+  ASSERT_TRUE(m->PutAlerts({A("X")}, kT0 + 4h + 9min).ok());
+  m->RunDue(kT0 + 4h + 10min);
+  EXPECT_EQ(deliveries_.sent.size(), 2u);
+  m.reset();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vigil::alertmanager
