@@ -344,7 +344,12 @@ Result<ClientResponse> Client::Do(std::string_view method,
     }
   }();
   const auto elapsed = SteadyClock::now() - start;
-  if (res.error() == httplib::Error::Success && !late) return out;
+  if (res.error() == httplib::Error::Success && !late) {
+    // cpp-httplib skips the response handler for answers without a body
+    // (204, 304): take the status and headers from the result.
+    if (out.status == 0 && res) on_response(*res);
+    return out;
+  }
   if (too_big) {
     return ResourceExhaustedError(what + ": body size limit exceeded (" +
                                   std::to_string(limit) + " bytes)");

@@ -42,6 +42,10 @@ class EchoServer {
                    res.status = 500;
                    res.set_content("boom", "text/plain");
                  });
+    server_.Post("/status/204", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 204;
+      res.set_header("X-Done", "yes");
+    });
     server_.Post("/hang", [this](const httplib::Request&, httplib::Response&) {
       std::unique_lock<std::mutex> lock(mu_);
       ++hanging_;
@@ -196,6 +200,19 @@ TEST(ClientTest, PostNon2xxIsAResponse) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->status, 500);
   EXPECT_EQ(r->body, "boom");
+}
+
+TEST(ClientTest, NoContentAnswersCarryTheirStatus) {
+  EchoServer server;
+  auto c = Client::Create(server.origin(), {});
+  ASSERT_TRUE(c.ok());
+  Result<ClientResponse> r = (*c)->Post("/status/204", "{}", "application/json");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 204);
+  EXPECT_TRUE(r->body.empty());
+  bool header = false;
+  for (const auto& [k, v] : r->headers) header = header || (k == "X-Done" && v == "yes");
+  EXPECT_TRUE(header);
 }
 
 TEST(ClientTest, PostBodySizeLimit) {
