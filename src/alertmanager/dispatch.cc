@@ -8,15 +8,8 @@ namespace {
 
 constexpr auto kMaintenanceInterval = std::chrono::seconds(30);
 
-bool Matches(const std::vector<model::Matcher>& matchers, const model::Labels& labels) {
-  for (const auto& m : matchers) {
-    if (!m.Matches(labels.Get(m.name()))) return false;
-  }
-  return true;
-}
-
 void Match(const Route& r, const model::Labels& labels, std::vector<const Route*>* out) {
-  if (!Matches(r.matchers, labels)) return;
+  if (!MatchesAll(r.matchers, labels)) return;
   const size_t before = out->size();
   for (const Route& child : r.routes) {
     const size_t n = out->size();

@@ -3,16 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status_macros.h"
+#include "model/timestamp.h"
 
 namespace vigil::alertmanager {
 namespace {
-
-int64_t Nanos(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-TimePoint FromNanos(int64_t ns) {
-  return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
-}
 
 std::string LabelsJson(const model::Labels& l) {
   nlohmann::json j = nlohmann::json::object();
@@ -53,7 +47,7 @@ Status History::Record(const std::vector<HistoryEvent>& events) {
   for (const HistoryEvent& e : events) {
     stmts.push_back({"INSERT INTO history (time, event, fingerprint, alertname, labels, receiver, "
                      "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     {Nanos(e.time), e.event, FingerprintString(e.fingerprint),
+                     {model::FromTimePointNanos(e.time), e.event, FingerprintString(e.fingerprint),
                       std::string(e.labels.Get("alertname")), LabelsJson(e.labels), e.receiver,
                       e.detail}});
   }
@@ -66,8 +60,8 @@ Result<std::vector<HistoryEvent>> History::Query(const HistoryQuery& q) const {
   std::string sql =
       "SELECT time, event, fingerprint, labels, receiver, detail FROM history "
       "WHERE time >= ? AND time <= ?";
-  std::vector<Db::Value> params = {Nanos(q.since),
-                                   q.until == TimePoint::max() ? INT64_MAX : Nanos(q.until)};
+  std::vector<Db::Value> params = {model::FromTimePointNanos(q.since),
+                                   q.until == TimePoint::max() ? INT64_MAX : model::FromTimePointNanos(q.until)};
   if (!q.event.empty()) {
     sql += " AND event = ?";
     params.push_back(q.event);
@@ -85,7 +79,7 @@ Result<std::vector<HistoryEvent>> History::Query(const HistoryQuery& q) const {
   VIGIL_ASSIGN_OR_RETURN(auto rows, db_->Query(sql, params));
   for (const auto& r : rows) {
     HistoryEvent e;
-    e.time = FromNanos(AsInt(r[0]));
+    e.time = model::ToTimePointNanos(AsInt(r[0]));
     e.event = AsText(r[1]);
     e.fingerprint = std::stoull(AsText(r[2]), nullptr, 16);
     e.labels = ParseLabels(AsText(r[3]));
@@ -98,7 +92,7 @@ Result<std::vector<HistoryEvent>> History::Query(const HistoryQuery& q) const {
 
 Status History::GC(TimePoint now) {
   if (db_ == nullptr) return Status::OK();
-  return db_->Run("DELETE FROM history WHERE time < ?", {Nanos(now - retention_)});
+  return db_->Run("DELETE FROM history WHERE time < ?", {model::FromTimePointNanos(now - retention_)});
 }
 
 }  // namespace vigil::alertmanager

@@ -1,16 +1,6 @@
 #include "alertmanager/inhibit.h"
 
 namespace vigil::alertmanager {
-namespace {
-
-bool MatchesAll(const std::vector<model::Matcher>& ms, const model::Labels& labels) {
-  for (const auto& m : ms) {
-    if (!m.Matches(labels.Get(m.name()))) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 Inhibitor::Inhibitor(std::vector<InhibitRule> rules) {
   for (auto& r : rules) rules_.push_back(Rule{std::move(r), {}});

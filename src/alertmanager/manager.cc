@@ -16,7 +16,7 @@ class ThreadPool {
  public:
   explicit ThreadPool(int n) {
     for (int i = 0; i < n; ++i) {
-      workers_.emplace_back([this](std::stop_token st) { Work(st); });
+      workers_.emplace_back([this] { Work(); });
     }
   }
   ~ThreadPool() {
@@ -36,7 +36,7 @@ class ThreadPool {
   }
 
  private:
-  void Work(std::stop_token) {
+  void Work() {
     while (true) {
       std::function<void()> f;
       {

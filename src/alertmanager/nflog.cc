@@ -4,16 +4,10 @@
 #include <sstream>
 
 #include "base/status_macros.h"
+#include "model/timestamp.h"
 
 namespace vigil::alertmanager {
 namespace {
-
-int64_t Nanos(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-TimePoint FromNanos(int64_t ns) {
-  return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
-}
 
 std::string Encode(const std::vector<uint64_t>& fps) {
   std::string out;
@@ -57,8 +51,8 @@ Result<std::unique_ptr<NotificationLog>> NotificationLog::Open(
     NflogEntry e;
     e.firing = Decode(AsText(row[1]));
     e.resolved = Decode(AsText(row[2]));
-    e.timestamp = FromNanos(AsInt(row[3]));
-    e.expires_at = FromNanos(AsInt(row[4]));
+    e.timestamp = model::ToTimePointNanos(AsInt(row[3]));
+    e.expires_at = model::ToTimePointNanos(AsInt(row[4]));
     log->entries_.emplace(AsText(row[0]), std::move(e));
   }
   return log;
@@ -84,7 +78,7 @@ Status NotificationLog::Log(const std::string& group_key, const std::string& rec
     VIGIL_RETURN_IF_ERROR(db_->Run(
         "INSERT OR REPLACE INTO nflog (key, firing, resolved, timestamp, expires_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        {key, Encode(e.firing), Encode(e.resolved), Nanos(e.timestamp), Nanos(e.expires_at)}));
+        {key, Encode(e.firing), Encode(e.resolved), model::FromTimePointNanos(e.timestamp), model::FromTimePointNanos(e.expires_at)}));
   }
   entries_[key] = std::move(e);
   return Status::OK();
@@ -93,7 +87,7 @@ Status NotificationLog::Log(const std::string& group_key, const std::string& rec
 Status NotificationLog::GC(TimePoint now) {
   std::lock_guard lock(mu_);
   if (db_ != nullptr) {
-    VIGIL_RETURN_IF_ERROR(db_->Run("DELETE FROM nflog WHERE expires_at <= ?", {Nanos(now)}));
+    VIGIL_RETURN_IF_ERROR(db_->Run("DELETE FROM nflog WHERE expires_at <= ?", {model::FromTimePointNanos(now)}));
   }
   std::erase_if(entries_, [&](const auto& kv) { return kv.second.expires_at <= now; });
   return Status::OK();

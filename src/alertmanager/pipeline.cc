@@ -170,7 +170,7 @@ bool Pipeline::RunIntegration(const FlushContext& ctx, Notifier* n, int index,
   if (!to_send.empty()) {
     NotificationData data = MakeNotificationData(ctx.receiver, ctx.group_labels, to_send,
                                                  opts_.external_url, ctx.group_key, ctx.now);
-    Status s = SendWithRetries(ctx, n, data, receiver_key);
+    Status s = SendWithRetries(ctx, n, data);
     if (!s.ok()) {
       const std::string msg = "notify " + receiver_key + " for group " + ctx.group_key +
                               ": " + std::string(s.message());
@@ -206,7 +206,7 @@ bool Pipeline::RunIntegration(const FlushContext& ctx, Notifier* n, int index,
 }
 
 Status Pipeline::SendWithRetries(const FlushContext& ctx, Notifier* n,
-                                 const NotificationData& data, const std::string& receiver_key) {
+                                 const NotificationData& data) {
   using std::chrono::milliseconds;
   const milliseconds budget = std::max(ctx.route->group_interval, opts_.retry.min_budget);
   const auto start = std::chrono::steady_clock::now();
@@ -220,7 +220,6 @@ Status Pipeline::SendWithRetries(const FlushContext& ctx, Notifier* n,
     total = metrics_->total->WithLabelValues({ctx.receiver, n->integration()});
     failed = metrics_->failed->WithLabelValues({ctx.receiver, n->integration()});
   }
-  (void)receiver_key;
   Status last;
   for (int attempt = 0;; ++attempt) {
     const auto now = std::chrono::steady_clock::now();

@@ -90,8 +90,7 @@ class Pipeline {
  private:
   bool RunIntegration(const FlushContext& ctx, Notifier* n, int index,
                       const std::vector<Alert>& alerts);
-  Status SendWithRetries(const FlushContext& ctx, Notifier* n, const NotificationData& data,
-                         const std::string& receiver_key);
+  Status SendWithRetries(const FlushContext& ctx, Notifier* n, const NotificationData& data);
   void RecordMuted(const std::vector<std::pair<const Alert*, std::string>>& muted,
                    const char* event, TimePoint now);
 

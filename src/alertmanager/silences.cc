@@ -7,16 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status_macros.h"
+#include "model/timestamp.h"
 
 namespace vigil::alertmanager {
 namespace {
-
-int64_t Nanos(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-}
-TimePoint FromNanos(int64_t ns) {
-  return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(ns)));
-}
 
 std::string EncodeMatchers(const std::vector<model::Matcher>& ms) {
   nlohmann::json j = nlohmann::json::array();
@@ -86,13 +80,6 @@ Status Validate(const Silence& s) {
   return Status::OK();
 }
 
-bool MatchesAll(const std::vector<model::Matcher>& ms, const model::Labels& labels) {
-  for (const auto& m : ms) {
-    if (!m.Matches(labels.Get(m.name()))) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string_view SilenceStateName(SilenceState s) {
@@ -141,9 +128,9 @@ Result<std::unique_ptr<Silences>> Silences::Open(Db* db, std::chrono::millisecon
     auto ms = DecodeMatchers(AsText(row[1]));
     if (!ms.ok()) return DataLossError("silence " + sil.id + ": " + std::string(ms.status().message()));
     sil.matchers = *std::move(ms);
-    sil.starts_at = FromNanos(AsInt(row[2]));
-    sil.ends_at = FromNanos(AsInt(row[3]));
-    sil.updated_at = FromNanos(AsInt(row[4]));
+    sil.starts_at = model::ToTimePointNanos(AsInt(row[2]));
+    sil.ends_at = model::ToTimePointNanos(AsInt(row[3]));
+    sil.updated_at = model::ToTimePointNanos(AsInt(row[4]));
     sil.created_by = AsText(row[5]);
     sil.comment = AsText(row[6]);
     s->silences_.emplace(sil.id, std::move(sil));
@@ -156,8 +143,8 @@ Status Silences::Store(const Silence& s) {
   return db_->Run(
       "INSERT OR REPLACE INTO silences (id, matchers, starts_at, ends_at, updated_at, "
       "created_by, comment) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      {s.id, EncodeMatchers(s.matchers), Nanos(s.starts_at), Nanos(s.ends_at),
-       Nanos(s.updated_at), s.created_by, s.comment});
+      {s.id, EncodeMatchers(s.matchers), model::FromTimePointNanos(s.starts_at), model::FromTimePointNanos(s.ends_at),
+       model::FromTimePointNanos(s.updated_at), s.created_by, s.comment});
 }
 
 Result<std::string> Silences::Set(Silence s, TimePoint now) {

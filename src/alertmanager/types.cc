@@ -66,6 +66,13 @@ std::string MatchersString(const std::vector<model::Matcher>& matchers) {
   return out + "}";
 }
 
+bool MatchesAll(const std::vector<model::Matcher>& matchers, const model::Labels& labels) {
+  for (const auto& m : matchers) {
+    if (!m.Matches(labels.Get(m.name()))) return false;
+  }
+  return true;
+}
+
 Alert Merge(const Alert& a, const Alert& b, TimePoint now) {
   // Let `o` be the younger one.
   const Alert& older = b.updated_at < a.updated_at ? b : a;

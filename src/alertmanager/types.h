@@ -30,6 +30,10 @@ std::string LabelSetString(const model::Labels& labels);
 // labels.Matchers.String: {a="b",c=~"d"} in the given order.
 std::string MatchersString(const std::vector<model::Matcher>& matchers);
 
+// Whether every matcher matches its label's value in `labels` (a missing
+// label reads as ""), as Alertmanager's labels.Matchers.Matches.
+bool MatchesAll(const std::vector<model::Matcher>& matchers, const model::Labels& labels);
+
 // An alert as the alert manager holds it (Alertmanager's types.Alert).
 struct Alert {
   model::Labels labels;

@@ -22,6 +22,18 @@ inline std::chrono::system_clock::time_point ToTimePoint(int64_t t) {
           std::chrono::milliseconds(t)));
 }
 
+// Nanoseconds since the epoch (the alert manager's persisted times, which
+// keep Alertmanager's nanosecond precision).
+inline int64_t FromTimePointNanos(std::chrono::system_clock::time_point tp) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(tp.time_since_epoch()).count();
+}
+
+inline std::chrono::system_clock::time_point ToTimePointNanos(int64_t ns) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(ns)));
+}
+
 inline int64_t NowMillis() {
   return FromTimePoint(std::chrono::system_clock::now());
 }
