@@ -1,16 +1,19 @@
 #include "alertmanager/notify_util.h"
 
 #include <array>
+#include <chrono>
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <openssl/evp.h>
 
 #include "http/client.h"
+#include "model/rfc3339.h"
+#include "model/timestamp.h"
 
 namespace vigil::alertmanager::internal {
 namespace {
 
-using std::chrono::duration_cast;
 using std::chrono::nanoseconds;
 
 // utf8.DecodeRuneInString: the rune and its width; invalid or truncated
@@ -44,89 +47,6 @@ Rune DecodeRune(std::string_view s) {
   return {r, n};
 }
 
-// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
-// civil_from_days).
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2 ? 1 : 0);
-}
-
-struct Civil {
-  int64_t year;
-  unsigned month, day, hour, minute, second;
-  int64_t nanos;
-  int64_t days;  // since the epoch
-};
-Civil ToCivil(TimePoint t) {
-  const int64_t ns = duration_cast<nanoseconds>(t.time_since_epoch()).count();
-  int64_t secs = ns / 1000000000;
-  int64_t frac = ns % 1000000000;
-  if (frac < 0) {
-    frac += 1000000000;
-    --secs;
-  }
-  int64_t days = secs / 86400;
-  int64_t sod = secs % 86400;
-  if (sod < 0) {
-    sod += 86400;
-    --days;
-  }
-  Civil c{};
-  CivilFromDays(days, &c.year, &c.month, &c.day);
-  c.hour = static_cast<unsigned>(sod / 3600);
-  c.minute = static_cast<unsigned>(sod / 60 % 60);
-  c.second = static_cast<unsigned>(sod % 60);
-  c.nanos = frac;
-  c.days = days;
-  return c;
-}
-
-// ---------------------------------------------------------------- SHA-256
-
-constexpr std::array<uint32_t, 64> kSha256K = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
-
-inline uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-
-void Sha256Block(const unsigned char* p, std::array<uint32_t, 8>* state) {
-  uint32_t w[64];
-  for (int i = 0; i < 16; ++i) {
-    w[i] = (uint32_t{p[4 * i]} << 24) | (uint32_t{p[4 * i + 1]} << 16) |
-           (uint32_t{p[4 * i + 2]} << 8) | uint32_t{p[4 * i + 3]};
-  }
-  for (int i = 16; i < 64; ++i) {
-    const uint32_t s0 = Rotr(w[i - 15], 7) ^ Rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-    const uint32_t s1 = Rotr(w[i - 2], 17) ^ Rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-    w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-  }
-  uint32_t a = (*state)[0], b = (*state)[1], c = (*state)[2], d = (*state)[3];
-  uint32_t e = (*state)[4], f = (*state)[5], g = (*state)[6], h = (*state)[7];
-  for (int i = 0; i < 64; ++i) {
-    const uint32_t s1 = Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25);
-    const uint32_t ch = (e & f) ^ (~e & g);
-    const uint32_t t1 = h + s1 + ch + kSha256K[i] + w[i];
-    const uint32_t s0 = Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22);
-    const uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-    const uint32_t t2 = s0 + maj;
-    h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
-  }
-  (*state)[0] += a, (*state)[1] += b, (*state)[2] += c, (*state)[3] += d;
-  (*state)[4] += e, (*state)[5] += f, (*state)[6] += g, (*state)[7] += h;
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -238,57 +158,35 @@ void AppendJsonLabels(const model::Labels& labels, std::string* out) {
 }
 
 std::string FormatRfc3339Nano(TimePoint t) {
-  if (t == TimePoint{}) return "0001-01-01T00:00:00Z";
-  const Civil c = ToCivil(t);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u", static_cast<long long>(c.year),
-                c.month, c.day, c.hour, c.minute, c.second);
-  std::string out = buf;
-  if (c.nanos != 0) {
-    std::snprintf(buf, sizeof buf, ".%09lld", static_cast<long long>(c.nanos));
-    std::string frac = buf;
-    while (frac.back() == '0') frac.pop_back();
-    out += frac;
-  }
-  out += 'Z';
-  return out;
+  if (t == TimePoint{}) return model::FormatRfc3339(model::kGoZeroTimeUnixS, 0, model::Rfc3339Fraction::kNano);
+  return model::FormatRfc3339(model::FromTimePointNanos(t), model::Rfc3339Fraction::kNano);
 }
 
 std::string FormatRfc1123Z(TimePoint t) {
-  static constexpr const char* kDays[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const Civil c = ToCivil(t);
-  const int64_t wd = ((c.days % 7) + 7) % 7;  // 1970-01-01 was a Thursday
+  const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  const auto day = std::chrono::floor<std::chrono::days>(secs);
+  const std::chrono::year_month_day ymd(day);
+  const std::chrono::hh_mm_ss hms(secs - day);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%s, %02u %s %04lld %02u:%02u:%02u +0000", kDays[wd], c.day,
-                kMonths[c.month - 1], static_cast<long long>(c.year), c.hour, c.minute, c.second);
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02d:%02d:%02d +0000",
+                kDays[std::chrono::weekday(day).c_encoding()], static_cast<unsigned>(ymd.day()),
+                kMonths[static_cast<unsigned>(ymd.month()) - 1], static_cast<int>(ymd.year()),
+                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                static_cast<int>(hms.seconds().count()));
   return buf;
 }
 
 std::string Sha256Hex(std::string_view data) {
-  std::array<uint32_t, 8> state = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  size_t n = data.size();
-  while (n >= 64) {
-    Sha256Block(p, &state);
-    p += 64;
-    n -= 64;
-  }
-  unsigned char tail[128] = {};
-  std::memcpy(tail, p, n);
-  tail[n] = 0x80;
-  const size_t blocks = n + 9 <= 64 ? 1 : 2;
-  const uint64_t bits = static_cast<uint64_t>(data.size()) * 8;
-  for (int i = 0; i < 8; ++i) {
-    tail[blocks * 64 - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
-  }
-  for (size_t b = 0; b < blocks; ++b) Sha256Block(tail + 64 * b, &state);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1) return "";
   std::string out;
-  char buf[9];
-  for (uint32_t v : state) {
-    std::snprintf(buf, sizeof buf, "%08x", v);
+  char buf[3];
+  for (unsigned int i = 0; i < len; ++i) {
+    std::snprintf(buf, sizeof buf, "%02x", digest[i]);
     out += buf;
   }
   return out;

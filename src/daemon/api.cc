@@ -17,6 +17,7 @@
 #include "base/strings.h"
 #include "model/duration.h"
 #include "model/labels.h"
+#include "model/rfc3339.h"
 #include "model/timestamp.h"
 #include "promql/parser.h"
 #include "promql/value.h"
@@ -47,68 +48,6 @@ bool ParseWholeFloat(std::string_view s, double* out) {
   return end == copy.c_str() + copy.size();
 }
 
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
-// RFC 3339 ("2006-01-02T15:04:05.999999999Z07:00"); nanoseconds.
-bool ParseRfc3339(std::string_view s, int64_t* unix_ns) {
-  int year, month, day, hour, minute, second;
-  if (!Digits(s, 0, 4, &year) || s.size() < 20 || s[4] != '-' ||
-      !Digits(s, 5, 2, &month) || s[7] != '-' || !Digits(s, 8, 2, &day) ||
-      s[10] != 'T' || !Digits(s, 11, 2, &hour) || s[13] != ':' ||
-      !Digits(s, 14, 2, &minute) || s[16] != ':' ||
-      !Digits(s, 17, 2, &second)) {
-    return false;
-  }
-  size_t pos = 19;
-  int64_t frac_ns = 0;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    int digits = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (digits < 9) frac_ns = frac_ns * 10 + (s[pos] - '0');
-      ++digits;
-      ++pos;
-    }
-    if (digits == 0) return false;
-    for (int i = digits; i < 9; ++i) frac_ns *= 10;
-  }
-  int64_t offset_s = 0;
-  if (pos < s.size() && s[pos] == 'Z') {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int oh, om;
-    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() ||
-        s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) || oh > 23 ||
-        om > 59) {
-      return false;
-    }
-    offset_s = (s[pos] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-    pos += 6;
-  } else {
-    return false;
-  }
-  if (pos != s.size()) return false;
-  using namespace std::chrono;
-  const year_month_day ymd{std::chrono::year(year),
-                           std::chrono::month(static_cast<unsigned>(month)),
-                           std::chrono::day(static_cast<unsigned>(day))};
-  if (!ymd.ok() || hour > 23 || minute > 59 || second > 59) return false;
-  const int64_t days = sys_days(ymd).time_since_epoch().count();
-  const int64_t secs =
-      days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
-  *unix_ns = secs * 1'000'000'000LL + frac_ns;
-  return true;
-}
-
 }  // namespace
 
 Result<int64_t> ParseTimeParam(std::string_view s) {
@@ -119,7 +58,7 @@ Result<int64_t> ParseTimeParam(std::string_view s) {
     return static_cast<int64_t>(whole) * 1000 + frac_ms;
   }
   int64_t ns = 0;
-  if (ParseRfc3339(s, &ns)) {
+  if (model::ParseRfc3339(s, &ns)) {
     // Floor to the millisecond, as Go's UnixNano()/1e6 does for t >= 0.
     return ns / 1'000'000 - (ns % 1'000'000 < 0 ? 1 : 0);
   }
@@ -165,32 +104,6 @@ void AppendTimestamp(int64_t t_ms, std::string* out) {
   }
 }
 
-std::string FormatRfc3339Nano(int64_t unix_ns) {
-  using namespace std::chrono;
-  const int64_t secs = unix_ns / 1'000'000'000 -
-                       (unix_ns % 1'000'000'000 < 0 ? 1 : 0);
-  const int64_t nanos = unix_ns - secs * 1'000'000'000;
-  const sys_days day = floor<days>(sys_seconds(seconds(secs)));
-  const year_month_day ymd(day);
-  const int64_t sod = secs - day.time_since_epoch().count() * 86400;
-  char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%04d-%02u-%02uT%02d:%02d:%02d",
-                        static_cast<int>(ymd.year()),
-                        static_cast<unsigned>(ymd.month()),
-                        static_cast<unsigned>(ymd.day()),
-                        static_cast<int>(sod / 3600),
-                        static_cast<int>(sod / 60 % 60),
-                        static_cast<int>(sod % 60));
-  std::string out(buf, static_cast<size_t>(n));
-  if (nanos != 0) {
-    std::snprintf(buf, sizeof(buf), ".%09lld", static_cast<long long>(nanos));
-    std::string f(buf);
-    while (f.back() == '0') f.pop_back();
-    out += f;
-  }
-  out += 'Z';
-  return out;
-}
 
 }  // namespace internal
 
@@ -706,7 +619,7 @@ void Api::Targets(const http::Request& req, http::Response* res) {
           {"lastError", t.last_error},
           // Go's zero time.Time for a target never scraped.
           {"lastScrape", last_ns == 0 ? "0001-01-01T00:00:00Z"
-                                      : internal::FormatRfc3339Nano(last_ns)},
+                                      : model::FormatRfc3339(last_ns, model::Rfc3339Fraction::kNano)},
           {"lastScrapeDuration",
            std::chrono::duration<double>(t.last_scrape_duration).count()},
           {"health", scrape::TargetHealthName(t.health)},
@@ -727,7 +640,7 @@ namespace {
 // Go's time.Time in JSON: RFC 3339 with nanoseconds; the zero time for
 // "never".
 std::string JsonTime(int64_t t_ms) {
-  return t_ms == 0 ? "0001-01-01T00:00:00Z" : internal::FormatRfc3339Nano(t_ms * 1000000);
+  return t_ms == 0 ? "0001-01-01T00:00:00Z" : model::FormatRfc3339(t_ms * 1000000, model::Rfc3339Fraction::kNano);
 }
 
 nlohmann::json LabelsJson(const model::Labels& l) {

@@ -107,8 +107,6 @@ Result<int64_t> ParseDurationParamNs(std::string_view s);
 // Seconds with a three-digit millisecond fraction when there is one, as
 // Prometheus writes timestamps: 1700000000, 1700000000.050, -1.500.
 void AppendTimestamp(int64_t t_ms, std::string* out);
-// RFC 3339 with nanoseconds, trailing zeros dropped, UTC ("Z").
-std::string FormatRfc3339Nano(int64_t unix_ns);
 
 }  // namespace internal
 }  // namespace vigil::daemon

@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "base/status_macros.h"
+#include "model/rfc3339.h"
+#include "model/timestamp.h"
 
 namespace vigil::notifier {
 namespace {
@@ -23,20 +25,7 @@ constexpr size_t kMaxQuotedBody = 256;
 // RFC 3339, UTC, milliseconds: what Alertmanager's strfmt.DateTime writes
 // and reads.
 std::string FormatTime(std::chrono::system_clock::time_point tp) {
-  using namespace std::chrono;
-  const auto ms = floor<milliseconds>(tp);
-  const auto day = floor<days>(ms);
-  const year_month_day ymd(day);
-  const hh_mm_ss<milliseconds> hms(ms - day);
-  char buf[48];
-  std::snprintf(
-      buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-      static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-      static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-      static_cast<int>(hms.minutes().count()),
-      static_cast<int>(hms.seconds().count()),
-      static_cast<int>(hms.subseconds().count()));
-  return buf;
+  return model::FormatRfc3339(model::FromTimePointNanos(tp), model::Rfc3339Fraction::kMillis);
 }
 
 Json LabelsToJson(const model::Labels& labels) {
