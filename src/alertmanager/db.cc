@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <nlohmann/json.hpp>
+
 #include "base/status_macros.h"
 
 namespace vigil::alertmanager {
@@ -116,6 +118,23 @@ Status Db::RunAll(const std::vector<std::pair<std::string, std::vector<Value>>>&
     }
   }
   return Step("COMMIT", {}, nullptr);
+}
+
+std::string EncodeLabelsJson(const model::Labels& labels) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& l : labels) j[std::string(l.name)] = std::string(l.value);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+model::Labels DecodeLabelsJson(std::string_view json) {
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  if (j.is_object()) {
+    for (auto& [k, v] : j.items()) {
+      if (v.is_string()) pairs.emplace_back(k, v.get<std::string>());
+    }
+  }
+  return model::Labels::FromPairs(std::move(pairs));
 }
 
 int64_t AsInt(const Db::Value& v) {

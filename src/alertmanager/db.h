@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/labels.h"
 #include "vigil/result.h"
 #include "vigil/status.h"
 
@@ -58,6 +59,11 @@ class Db {
   sqlite3* db_;  // guarded by mu_
   const std::string path_;
 };
+
+// A label set as a JSON object, as the tables store them; decoding skips
+// anything that is not a string member (and reads garbage as no labels).
+std::string EncodeLabelsJson(const model::Labels& labels);
+model::Labels DecodeLabelsJson(std::string_view json);
 
 // Value accessors for rows (0 / "" for NULL or another type).
 int64_t AsInt(const Db::Value& v);

@@ -1,31 +1,9 @@
 #include "alertmanager/history.h"
 
-#include <nlohmann/json.hpp>
-
 #include "base/status_macros.h"
 #include "model/timestamp.h"
 
 namespace vigil::alertmanager {
-namespace {
-
-std::string LabelsJson(const model::Labels& l) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& x : l) j[std::string(x.name)] = std::string(x.value);
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-model::Labels ParseLabels(const std::string& s) {
-  auto j = nlohmann::json::parse(s, nullptr, false);
-  std::vector<std::pair<std::string, std::string>> pairs;
-  if (j.is_object()) {
-    for (auto& [k, v] : j.items()) {
-      if (v.is_string()) pairs.emplace_back(k, v.get<std::string>());
-    }
-  }
-  return model::Labels::FromPairs(std::move(pairs));
-}
-
-}  // namespace
 
 Result<std::unique_ptr<History>> History::Open(Db* db, std::chrono::milliseconds retention) {
   std::unique_ptr<History> h(new History(db, retention));
@@ -48,7 +26,7 @@ Status History::Record(const std::vector<HistoryEvent>& events) {
     stmts.push_back({"INSERT INTO history (time, event, fingerprint, alertname, labels, receiver, "
                      "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      {model::FromTimePointNanos(e.time), e.event, FingerprintString(e.fingerprint),
-                      std::string(e.labels.Get("alertname")), LabelsJson(e.labels), e.receiver,
+                      std::string(e.labels.Get("alertname")), EncodeLabelsJson(e.labels), e.receiver,
                       e.detail}});
   }
   return db_->RunAll(stmts);
@@ -82,7 +60,7 @@ Result<std::vector<HistoryEvent>> History::Query(const HistoryQuery& q) const {
     e.time = model::ToTimePointNanos(AsInt(r[0]));
     e.event = AsText(r[1]);
     e.fingerprint = std::stoull(AsText(r[2]), nullptr, 16);
-    e.labels = ParseLabels(AsText(r[3]));
+    e.labels = DecodeLabelsJson(AsText(r[3]));
     e.receiver = AsText(r[4]);
     e.detail = AsText(r[5]);
     out.push_back(std::move(e));

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/status_macros.h"
+#include "model/timestamp.h"
 
 namespace vigil::alertmanager {
 namespace {
@@ -111,7 +112,8 @@ struct Manager::Generation {
   ~Generation() { Stop(); }
 };
 
-Manager::Manager(ManagerOptions opts) : opts_(std::move(opts)), start_time_(Clock::now()) {}
+Manager::Manager(ManagerOptions opts, TimePoint start_time)
+    : opts_(std::move(opts)), start_time_(start_time) {}
 
 Manager::~Manager() { Stop(); }
 
@@ -124,7 +126,8 @@ void Manager::Log(std::string_view msg) const {
 }
 
 Result<std::unique_ptr<Manager>> Manager::Create(ManagerOptions opts, Config config) {
-  std::unique_ptr<Manager> m(new Manager(std::move(opts)));
+  const TimePoint now = opts.clock ? opts.clock() : Clock::now();
+  std::unique_ptr<Manager> m(new Manager(std::move(opts), now));
   std::string path = ":memory:";
   if (!m->opts_.data_dir.empty()) {
     std::error_code ec;
@@ -136,10 +139,11 @@ Result<std::unique_ptr<Manager>> Manager::Create(ManagerOptions opts, Config con
   VIGIL_ASSIGN_OR_RETURN(m->silences_, Silences::Open(m->db_.get()));
   VIGIL_ASSIGN_OR_RETURN(m->nflog_, NotificationLog::Open(m->db_.get()));
   VIGIL_ASSIGN_OR_RETURN(m->history_, History::Open(m->db_.get()));
+  VIGIL_RETURN_IF_ERROR(m->LoadAlerts());
   m->metrics_ = NotificationMetrics::Create(m->opts_.registry);
   VIGIL_ASSIGN_OR_RETURN(auto gen, m->Build(std::move(config)));
   m->gen_ = gen;
-  m->Start(gen, Clock::now());
+  m->Start(gen, now);
   if (m->opts_.run) {
     m->maintenance_ = std::jthread([mp = m.get()](std::stop_token st) {
       std::mutex mu;
@@ -153,6 +157,29 @@ Result<std::unique_ptr<Manager>> Manager::Create(ManagerOptions opts, Config con
     });
   }
   return m;
+}
+
+Status Manager::LoadAlerts() {
+  VIGIL_RETURN_IF_ERROR(db_->Exec(
+      "CREATE TABLE IF NOT EXISTS alerts (fingerprint TEXT PRIMARY KEY, labels TEXT NOT NULL, "
+      "annotations TEXT NOT NULL, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, "
+      "generator_url TEXT NOT NULL, updated_at INTEGER NOT NULL, timeout INTEGER NOT NULL)"));
+  VIGIL_ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT labels, annotations, starts_at, ends_at, "
+                                               "generator_url, updated_at, timeout FROM alerts",
+                                               {}));
+  for (const auto& row : rows) {
+    Alert a;
+    a.labels = DecodeLabelsJson(AsText(row[0]));
+    if (a.labels.empty()) continue;
+    a.annotations = DecodeLabelsJson(AsText(row[1]));
+    a.starts_at = model::ToTimePointNanos(AsInt(row[2]));
+    a.ends_at = model::ToTimePointNanos(AsInt(row[3]));
+    a.generator_url = AsText(row[4]);
+    a.updated_at = model::ToTimePointNanos(AsInt(row[5]));
+    a.timeout = AsInt(row[6]) != 0;
+    alerts_[a.fingerprint()] = std::move(a);
+  }
+  return Status::OK();
 }
 
 Result<std::shared_ptr<Manager::Generation>> Manager::Build(Config config) {
@@ -234,6 +261,8 @@ Status Manager::PutAlerts(std::vector<Alert> alerts, TimePoint now) {
   std::vector<HistoryEvent> events;
   {
     std::lock_guard lock(mu_);
+    // The batch's alerts by fingerprint, each merged with the one before.
+    std::map<uint64_t, Alert> staged;
     for (Alert& a : alerts) {
       a.updated_at = now;
       if (a.starts_at == TimePoint{}) a.starts_at = a.ends_at == TimePoint{} ? now : a.ends_at;
@@ -246,21 +275,30 @@ Status Manager::PutAlerts(std::vector<Alert> alerts, TimePoint now) {
         continue;
       }
       const uint64_t fp = a.fingerprint();
-      auto it = alerts_.find(fp);
-      const bool was_firing = it != alerts_.end() && !it->second.ResolvedAt(now);
-      if (it != alerts_.end()) {
-        const Alert& old = it->second;
-        // Merge when the activity ranges overlap.
-        if ((a.ends_at > old.starts_at && a.ends_at < old.ends_at) ||
-            (a.starts_at > old.starts_at && a.starts_at < old.ends_at)) {
-          a = Merge(old, a, now);
-        }
+      const Alert* old = nullptr;
+      if (auto st = staged.find(fp); st != staged.end()) {
+        old = &st->second;
+      } else if (auto it = alerts_.find(fp); it != alerts_.end()) {
+        old = &it->second;
+      }
+      const bool was_firing = old != nullptr && !old->ResolvedAt(now);
+      // Merge when the activity ranges overlap.
+      if (old != nullptr && ((a.ends_at > old->starts_at && a.ends_at < old->ends_at) ||
+                             (a.starts_at > old->starts_at && a.starts_at < old->ends_at))) {
+        a = Merge(*old, a, now);
       }
       const bool firing = !a.ResolvedAt(now);
       if (firing && !was_firing) events.push_back({now, "fired", fp, a.labels, "", ""});
       if (!firing && was_firing) events.push_back({now, "resolved", fp, a.labels, "", ""});
+      staged[fp] = a;
+    }
+    // Stored before they are acknowledged: a SIGKILL loses none of them.
+    if (Status s = PersistAlerts(staged); !s.ok()) {
+      return UnavailableError("alerts not stored: " + std::string(s.message()));
+    }
+    for (auto& [fp, a] : staged) {
       alerts_[fp] = a;
-      accepted.push_back(a);
+      accepted.push_back(std::move(a));
     }
   }
   for (const Alert& a : accepted) {
@@ -274,6 +312,21 @@ Status Manager::PutAlerts(std::vector<Alert> alerts, TimePoint now) {
     return InvalidArgumentError(msg);
   }
   return Status::OK();
+}
+
+Status Manager::PersistAlerts(const std::map<uint64_t, Alert>& alerts) {
+  if (opts_.data_dir.empty() || alerts.empty()) return Status::OK();
+  std::vector<std::pair<std::string, std::vector<Db::Value>>> statements;
+  statements.reserve(alerts.size());
+  for (const auto& [fp, a] : alerts) {
+    statements.push_back(
+        {"INSERT OR REPLACE INTO alerts (fingerprint, labels, annotations, starts_at, ends_at, "
+         "generator_url, updated_at, timeout) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         {FingerprintString(fp), EncodeLabelsJson(a.labels), EncodeLabelsJson(a.annotations),
+          model::FromTimePointNanos(a.starts_at), model::FromTimePointNanos(a.ends_at),
+          a.generator_url, model::FromTimePointNanos(a.updated_at), Db::Int(a.timeout ? 1 : 0)}});
+  }
+  return db_->RunAll(statements);
 }
 
 std::vector<AlertStatus> Manager::Alerts(TimePoint now) const {
@@ -329,6 +382,7 @@ TimePoint Manager::RunDue(TimePoint now) {
 
 void Manager::Maintain(TimePoint now) {
   std::vector<HistoryEvent> events;
+  std::vector<std::string> gone;
   std::shared_ptr<Generation> gen;
   {
     std::lock_guard lock(mu_);
@@ -341,11 +395,17 @@ void Manager::Maintain(TimePoint now) {
           events.push_back({it->second.ends_at, "resolved", it->first, it->second.labels, "",
                             "resolve_timeout"});
         }
+        gone.push_back(FingerprintString(it->first));
         it = alerts_.erase(it);
       } else {
         ++it;
       }
     }
+  }
+  if (!gone.empty() && !opts_.data_dir.empty()) {
+    std::vector<std::pair<std::string, std::vector<Db::Value>>> deletes;
+    for (const auto& fp : gone) deletes.push_back({"DELETE FROM alerts WHERE fingerprint = ?", {fp}});
+    if (Status s = db_->RunAll(deletes); !s.ok()) Log(s.ToString());
   }
   gen->inhibitor->GC(now);
   if (Status s = silences_->GC(now); !s.ok()) Log(s.ToString());

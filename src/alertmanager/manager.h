@@ -7,6 +7,11 @@
 // the alerts themselves carry over; groups are rebuilt, as Alertmanager
 // rebuilds its dispatcher on reload).
 //
+// Unlike Alertmanager, which holds alerts in memory only, the alerts are
+// stored too, before PutAlerts returns: an alert acknowledged to a sender
+// survives SIGKILL, and one that resolved just before a restart is still
+// notified as resolved after it.
+//
 //   ManagerOptions o{.data_dir = "data/alertmanager",
 //                    .build_receivers = BuildReceivers};
 //   VIGIL_ASSIGN_OR_RETURN(auto am, Manager::Create(o, std::move(config)));
@@ -54,6 +59,8 @@ struct ManagerOptions {
   bool run = true;
   // Flushes run on this many threads (run = true only).
   int flush_threads = 8;
+  // The time at Create (tests: a fake clock); empty: Clock::now.
+  std::function<TimePoint()> clock;
 };
 
 // An alert and what the alert manager made of it (API v2's gettableAlert).
@@ -101,8 +108,11 @@ class Manager {
 
  private:
   struct Generation;  // config + dispatcher + pipeline + inhibitor
-  Manager(ManagerOptions opts);
+  Manager(ManagerOptions opts, TimePoint start_time);
   Result<std::shared_ptr<Generation>> Build(Config config);
+  // The alerts table: read at start, written before PutAlerts returns.
+  Status LoadAlerts();
+  Status PersistAlerts(const std::map<uint64_t, Alert>& alerts);
   void Start(const std::shared_ptr<Generation>& gen, TimePoint now);
   void Log(std::string_view msg) const;
 

@@ -50,8 +50,9 @@ Config TestConfig() {
 
 class ManagerTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Manager> Make(const std::string& dir = "") {
+  std::unique_ptr<Manager> Make(const std::string& dir = "", TimePoint now = kT0) {
     ManagerOptions o;
+    o.clock = [now] { return now; };
     o.data_dir = dir;
     o.run = false;
     o.log = [](std::string_view) {};
@@ -184,6 +185,49 @@ TEST_F(ManagerTest, RestartNeitherResendsNorForgets) {
   ASSERT_TRUE(m->PutAlerts({A("X")}, kT0 + 4h + 9min).ok());
   m->RunDue(kT0 + 4h + 10min);
   EXPECT_EQ(deliveries_.sent.size(), 2u);
+  m.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(ManagerTest, AcknowledgedAlertsSurviveACrashAndResolveAfterIt) {
+  const auto dir = std::filesystem::temp_directory_path() / "vigil_am_manager_crash_test";
+  std::filesystem::remove_all(dir);
+  // One group (group_by alertname), two alerts.
+  Alert x = A("X");
+  x.labels = Labels::FromPairs({{"alertname", "X"}, {"instance", "a"}, {"severity", "warning"}});
+  Alert y = A("X");
+  y.labels = Labels::FromPairs({{"alertname", "X"}, {"instance", "b"}, {"severity", "warning"}});
+  x.starts_at = kT0;
+  x.ends_at = kT0 + 4min;
+  y.starts_at = kT0;
+  y.ends_at = kT0 + 1h;  // as Prometheus sets it: valid well past the test
+  {
+    auto m = Make(dir.string());
+    ASSERT_TRUE(m->PutAlerts({x, y}, kT0).ok());
+    m->RunDue(kT0 + 30s);  // both notified firing
+    // The resolution arrives and is acknowledged; then the process dies
+    // before the group's next flush.
+    x.ends_at = kT0 + 1min;
+    ASSERT_TRUE(m->PutAlerts({x}, kT0 + 1min).ok());
+  }
+  ASSERT_EQ(deliveries_.sent.size(), 1u);
+  EXPECT_EQ(deliveries_.sent[0], "default:firing:2");
+  auto m = Make(dir.string(), kT0 + 2min);
+  // Nobody re-sends anything, yet vigil still knows both alerts...
+  auto all = m->Alerts(kT0 + 2min);
+  ASSERT_EQ(all.size(), 1u);  // y fires, x has resolved
+  EXPECT_EQ(all[0].alert.labels.Get("instance"), "b");
+  EXPECT_EQ(all[0].alert.annotations.Get("summary"), "X happened");
+  // ...and tells the receiver that X resolved (in the group's next flush,
+  // group_interval after the restart: the notification log still has the
+  // group as notified).
+  m->RunDue(kT0 + 2min);
+  m->RunDue(kT0 + 7min);
+  ASSERT_EQ(deliveries_.sent.size(), 2u) << ::testing::PrintToString(deliveries_.sent);
+  EXPECT_EQ(deliveries_.sent[1], "default:firing:2");  // y firing, x resolved: one message
+  auto resolved = m->history().Query({.event = "resolved"});
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved->size(), 1u);
   m.reset();
   std::filesystem::remove_all(dir);
 }
