@@ -330,28 +330,34 @@ Status Manager::PersistAlerts(const std::map<uint64_t, Alert>& alerts) {
 }
 
 std::vector<AlertStatus> Manager::Alerts(TimePoint now) const {
-  std::shared_ptr<Generation> gen;
   std::vector<Alert> all;
   {
     std::lock_guard lock(mu_);
-    gen = gen_;
     for (const auto& [fp, a] : alerts_) {
       if (!a.ResolvedAt(now)) all.push_back(a);
     }
   }
   std::vector<AlertStatus> out;
-  for (Alert& a : all) {
-    AlertStatus st;
-    st.silenced_by = silences_->Mutes(a.labels, now);
-    if (auto by = gen->inhibitor->Mutes(a.labels, now)) st.inhibited_by = {FingerprintString(*by)};
-    st.state = st.silenced_by.empty() && st.inhibited_by.empty() ? "active" : "suppressed";
-    for (const Route* r : MatchRoutes(gen->config->route, a.labels)) {
-      st.receivers.push_back(r->receiver);
-    }
-    st.alert = std::move(a);
-    out.push_back(std::move(st));
-  }
+  out.reserve(all.size());
+  for (Alert& a : all) out.push_back(StatusOf(std::move(a), now));
   return out;
+}
+
+AlertStatus Manager::StatusOf(Alert alert, TimePoint now) const {
+  std::shared_ptr<Generation> gen;
+  {
+    std::lock_guard lock(mu_);
+    gen = gen_;
+  }
+  AlertStatus st;
+  st.silenced_by = silences_->Mutes(alert.labels, now);
+  if (auto by = gen->inhibitor->Mutes(alert.labels, now)) st.inhibited_by = {FingerprintString(*by)};
+  st.state = st.silenced_by.empty() && st.inhibited_by.empty() ? "active" : "suppressed";
+  for (const Route* r : MatchRoutes(gen->config->route, alert.labels)) {
+    st.receivers.push_back(r->receiver);
+  }
+  st.alert = std::move(alert);
+  return st;
 }
 
 std::vector<GroupSnapshot> Manager::Groups() const {

@@ -84,8 +84,10 @@ class Manager {
   // now + resolve_timeout. Invalid alerts are refused with a message each
   // (the valid ones are still taken); kInvalidArgument lists them.
   Status PutAlerts(std::vector<Alert> alerts, TimePoint now);
-  // Every alert with its status at `now`.
+  // Every alert still firing at `now`, with its status.
   std::vector<AlertStatus> Alerts(TimePoint now) const;
+  // The status of one alert at `now` (silences, inhibition, receivers).
+  AlertStatus StatusOf(Alert alert, TimePoint now) const;
   std::vector<GroupSnapshot> Groups() const;
 
   Silences& silences() { return *silences_; }
