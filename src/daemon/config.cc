@@ -131,6 +131,7 @@ class Loader {
                    bool* time_set, bool* size_set);
   Status ScrapeConfigs(const YAML::Node& key, const YAML::Node& v, Config* c);
   Status Alerting(const YAML::Node& key, const YAML::Node& v, Config* c);
+  Status EmbeddedAlertmanager(const YAML::Node& key, const YAML::Node& v, Config* c);
   Status Alertmanager(const YAML::Node& node, Config* c);
   // Where a job's fields were, for messages raised after the walk.
   struct JobMarks {
@@ -263,6 +264,27 @@ Status Loader::Storage(const YAML::Node& key, const YAML::Node& v, Config* c) {
                                }));
   // As Prometheus: the 15d default applies only when neither is set.
   if (size_set && !time_set) st.retention_time = Millis(0);
+  return Status::OK();
+}
+
+Status Loader::EmbeddedAlertmanager(const YAML::Node& key, const YAML::Node& v, Config* c) {
+  EmbeddedAlertmanagerConfig& am = c->alertmanager;
+  am.enabled = true;
+  VIGIL_RETURN_IF_ERROR(Fields(key, v, "alertmanager",
+                               [&](const std::string& f, const YAML::Node& fk,
+                                   const YAML::Node& fv) -> Status {
+                                 if (f == "config_file" || f == "storage_path") {
+                                   VIGIL_ASSIGN_OR_RETURN(std::string path, String(f, fk, fv));
+                                   if (path.empty()) {
+                                     return Error(fk, fv, f + ": must not be empty");
+                                   }
+                                   (f == "config_file" ? am.config_file : am.storage_path) =
+                                       File(path);
+                                   return Status::OK();
+                                 }
+                                 return Unknown(fk, f, "alertmanager");
+                               }));
+  if (am.config_file.empty()) return Error(key.Mark(), "alertmanager: config_file is required");
   return Status::OK();
 }
 
@@ -724,6 +746,7 @@ Result<Config> Loader::Load(std::string_view text) {
                       }
                       if (name == "storage") return Storage(k, v, &c);
                       if (name == "alerting") return Alerting(k, v, &c);
+                      if (name == "alertmanager") return EmbeddedAlertmanager(k, v, &c);
                       if (name == "rule_files") {
                         VIGIL_ASSIGN_OR_RETURN(c.rule_files, StringList(name, k, v));
                         for (auto& f : c.rule_files) {

@@ -23,6 +23,9 @@
 //   alerting:
 //     alertmanagers:
 //       - static_configs: [{targets: ["127.0.0.1:9093"]}]
+//   alertmanager:               # vigil's embedded alert manager; absent: none
+//     config_file: alertmanager.yml  # Alertmanager 0.25 format (required)
+//     storage_path: data-am     # default: the tsdb path + "-alertmanager"
 //   scrape_configs:
 //     - job_name: node
 //       static_configs: [{targets: ["127.0.0.1:9100"]}]
@@ -77,6 +80,15 @@ struct StorageConfig {
   std::chrono::milliseconds wal_fsync_interval{std::chrono::seconds(1)};
 };
 
+// `alertmanager`: the embedded alert manager (docs/design/alertmanager.md).
+// Rule alerts go to it in-process, besides any alerting.alertmanagers, and
+// it serves Alertmanager's API v2 on vigil's port.
+struct EmbeddedAlertmanagerConfig {
+  bool enabled = false;     // the section is present
+  std::string config_file;  // resolved against the file's directory
+  std::string storage_path;  // empty: <storage path>-alertmanager
+};
+
 struct Config {
   std::string filename;  // as given to the loader
   GlobalConfig global;
@@ -87,6 +99,7 @@ struct Config {
   std::vector<std::string> rule_files;
   // `alerting.alertmanagers`, one entry per static target (API v2).
   std::vector<notifier::AlertmanagerConfig> alertmanagers;
+  EmbeddedAlertmanagerConfig alertmanager;
 };
 
 // Parses `text`; `filename` prefixes messages and anchors relative paths.

@@ -170,6 +170,25 @@ alerting:
   EXPECT_TRUE(c->alertmanagers[2].tls.insecure_skip_verify);
 }
 
+TEST(ConfigTest, EmbeddedAlertmanager) {
+  Result<Config> c = LoadConfig("scrape_configs: []\n", "/conf/vigil.yml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->alertmanager.enabled);
+  c = LoadConfig("alertmanager:\n  config_file: am.yml\n  storage_path: /var/am\n",
+                 "/conf/vigil.yml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->alertmanager.enabled);
+  EXPECT_EQ(c->alertmanager.config_file, "/conf/am.yml");
+  EXPECT_EQ(c->alertmanager.storage_path, "/var/am");
+  c = LoadConfig("alertmanager:\n  config_file: am.yml\n", "/conf/vigil.yml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->alertmanager.storage_path, "");  // derived by `vigil run`
+  c = LoadConfig("alertmanager:\n  storage_path: x\n", "f.yml");
+  EXPECT_EQ(c.status().message(), "f.yml:1:1: alertmanager: config_file is required");
+  c = LoadConfig("alertmanager:\n  config_file: a.yml\n  route: {}\n", "f.yml");
+  EXPECT_EQ(c.status().message(), "f.yml:3:3: unknown field \"route\" in alertmanager");
+}
+
 TEST(ConfigTest, GlobalTimeoutIsCappedAtGlobalInterval) {
   Result<Config> c = LoadConfig("global:\n  scrape_interval: 5s\n", "f.yml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();

@@ -9,9 +9,13 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stop_token>
 #include <thread>
 
+#include "alertmanager/api.h"
+#include "alertmanager/config.h"
+#include "alertmanager/manager.h"
 #include "base/status_macros.h"
 #include "daemon/api.h"
 #include "notifier/notifier.h"
@@ -90,6 +94,38 @@ void TuneAllocator() {
 #endif
 }
 
+// The embedded alert manager's database directory.
+std::string AlertmanagerStoragePath(const Config& config, const std::string& tsdb_path) {
+  return config.alertmanager.storage_path.empty() ? tsdb_path + "-alertmanager"
+                                                  : config.alertmanager.storage_path;
+}
+
+// Rule alerts as the embedded alert manager takes them, with the external
+// labels they lack (as Prometheus' notifier adds them before sending).
+std::vector<alertmanager::Alert> ToAlertmanager(const std::vector<model::Alert>& alerts,
+                                                const model::Labels& external) {
+  std::vector<alertmanager::Alert> out;
+  out.reserve(alerts.size());
+  for (const model::Alert& a : alerts) {
+    alertmanager::Alert x;
+    if (external.empty()) {
+      x.labels = a.labels;
+    } else {
+      model::LabelsBuilder b(a.labels);
+      for (const auto& l : external) {
+        if (!a.labels.Has(l.name)) b.Set(l.name, l.value);
+      }
+      x.labels = b.Build();
+    }
+    x.annotations = a.annotations;
+    x.starts_at = a.starts_at;
+    x.ends_at = a.ends_at;
+    x.generator_url = a.generator_url;
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
 }  // namespace
 
 Status Run(const RunOptions& options) {
@@ -141,8 +177,39 @@ Status Run(const RunOptions& options) {
       {.alertmanagers = config.alertmanagers, .external_labels = config.global.external_labels}));
   notifier->Start();
 
+  // The embedded alert manager, when configured.
+  std::unique_ptr<alertmanager::Manager> am;
+  std::mutex am_labels_mu;
+  model::Labels am_external_labels = config.global.external_labels;  // guarded by am_labels_mu
+  const std::string am_path = AlertmanagerStoragePath(config, storage_path);
+  if (config.alertmanager.enabled) {
+    VIGIL_ASSIGN_OR_RETURN(alertmanager::Config amc,
+                           alertmanager::LoadConfigFile(config.alertmanager.config_file));
+    alertmanager::ManagerOptions mo;
+    mo.data_dir = am_path;
+    mo.external_url = options.external_url.empty() ? "http://" + options.listen_address
+                                                   : options.external_url;
+    mo.registry = &registry;
+    mo.build_receivers = [](const alertmanager::Config& c) {
+      return alertmanager::BuildReceivers(c);
+    };
+    mo.log = [](std::string_view m) { Log("alertmanager: " + std::string(m)); };
+    VIGIL_ASSIGN_OR_RETURN(am, alertmanager::Manager::Create(std::move(mo), std::move(amc)));
+    Log("alert manager: " + config.alertmanager.config_file + ", state in " + am_path);
+  }
+
   rules::ManagerOptions ro;
-  ro.notify = [n = notifier.get()](std::vector<model::Alert> alerts) {
+  ro.notify = [n = notifier.get(), am = am.get(), &am_labels_mu,
+               &am_external_labels](std::vector<model::Alert> alerts) {
+    if (am != nullptr) {
+      model::Labels external;
+      {
+        std::lock_guard lock(am_labels_mu);
+        external = am_external_labels;
+      }
+      Status s = am->PutAlerts(ToAlertmanager(alerts, external), alertmanager::Clock::now());
+      if (!s.ok()) Log("alert manager refused rule alerts: " + s.ToString());
+    }
     n->Send(std::move(alerts));
   };
   ro.appendable = db.get();
@@ -164,10 +231,26 @@ Status Run(const RunOptions& options) {
     VIGIL_ASSIGN_OR_RETURN(Config fresh, LoadConfigFile(options.config_file));
     VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups,
                            rules::LoadRuleFiles(fresh.rule_files));
+    if (fresh.alertmanager.enabled != (am != nullptr) ||
+        (am != nullptr && AlertmanagerStoragePath(fresh, storage_path) != am_path)) {
+      return FailedPreconditionError(
+          fresh.filename +
+          ": starting, stopping or moving the embedded alert manager (the alertmanager "
+          "section, its storage_path) takes a restart");
+    }
+    std::optional<alertmanager::Config> amc;
+    if (am != nullptr) {
+      VIGIL_ASSIGN_OR_RETURN(amc, alertmanager::LoadConfigFile(fresh.alertmanager.config_file));
+    }
     VIGIL_RETURN_IF_ERROR(manager.ApplyConfig(fresh.scrape_configs));
     VIGIL_RETURN_IF_ERROR(notifier->ApplyConfig(
         {.alertmanagers = fresh.alertmanagers, .external_labels = fresh.global.external_labels}));
     rule_manager.SetExternal(fresh.global.external_labels, options.external_url);
+    if (am != nullptr) {
+      VIGIL_RETURN_IF_ERROR(am->ApplyConfig(*std::move(amc)));
+      std::lock_guard lock(am_labels_mu);
+      am_external_labels = fresh.global.external_labels;
+    }
     rule_manager.Apply(fresh.global.evaluation_interval, std::move(groups));
     return Status::OK();
   };
@@ -188,11 +271,18 @@ Status Run(const RunOptions& options) {
   exporter::ExporterOptions eo;
   eo.listen_address = options.listen_address;
   eo.registry = &registry;
-  // Range queries and match[] lists arrive as form bodies.
-  eo.max_request_bytes = 1 << 20;
+  // Range queries and match[] lists arrive as form bodies, alerts as JSON
+  // arrays (Prometheus sends up to 64 at a time; other senders more).
+  eo.max_request_bytes = 16 << 20;
   eo.worker_threads = 8;
   VIGIL_ASSIGN_OR_RETURN(auto web, exporter::Exporter::Create(eo));
   api.Register(&exporter::internal::ExporterAccess::server(*web));
+  std::unique_ptr<alertmanager::Api> am_api;
+  if (am != nullptr) {
+    am_api = std::make_unique<alertmanager::Api>(
+        alertmanager::ApiOptions{.manager = am.get(), .version = VIGIL_VERSION});
+    am_api->Register(&exporter::internal::ExporterAccess::server(*web));
+  }
   VIGIL_RETURN_IF_ERROR(web->Start());
   Log("listening on " + options.listen_address + " (port " +
       std::to_string(web->port()) + ")");
@@ -230,6 +320,7 @@ Status Run(const RunOptions& options) {
   self.Stop();
   manager.Stop();
   web->Stop();
+  if (am != nullptr) am->Stop();  // flushes in progress finish
   return db->Close();
 }
 
