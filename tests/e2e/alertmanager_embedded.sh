@@ -68,10 +68,21 @@ am_config /vigil '    - {receiver: mail, matchers: [channel="email"]}
   - name: flaky
     webhook_configs: [{url: \"http://127.0.0.1:$down_port/flaky\"}]" >"$E2E_TMP/vigil-am.yml"
 port="$(free_port)"
+cat >"$E2E_TMP/vigil-rules.yml" <<'YAML'
+groups:
+  - name: own
+    rules:
+      - alert: VigilRule
+        expr: vector(1)
+        labels: {severity: info}
+        annotations: {summary: "from vigil's own rules"}
+YAML
 cat >"$E2E_TMP/vigil.yml" <<YAML
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
+  external_labels: {cluster: e2e}
+rule_files: [vigil-rules.yml]
 alertmanager:
   config_file: vigil-am.yml
 YAML
@@ -102,14 +113,15 @@ post() {  # URL JSON
   code="$(http_code "$1/api/v2/alerts" -X POST -H 'Content-Type: application/json' -d "$2")"
   [ "$code" = 200 ] || die "POST $1/api/v2/alerts answered $code"
 }
-received() {  # PATH: the JSON bodies the sink got on PATH, one per line
+received() {  # PATH [ALERTNAME]: the JSON bodies the sink got on PATH (for that group)
   curl -fsS "$WEBHOOK_URL/received" | "$PY" -c '
 import json, sys
 for r in json.load(sys.stdin):
-    if r["path"] == sys.argv[1]:
-        print(json.dumps(r["json"], sort_keys=True))' "$1"
+    if r["path"] == sys.argv[1] and (len(sys.argv) < 3 or
+                                     r["json"]["groupLabels"].get("alertname") == sys.argv[2]):
+        print(json.dumps(r["json"], sort_keys=True))' "$@"
 }
-count_at_least() { [ "$(received "$1" | wc -l)" -ge "$2" ]; }
+count_at_least() { [ "$(received "$1" HighLatency | wc -l)" -ge "$2" ]; }
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S.000Z; }
 
 # 1. The same alerts to both; the same webhook bodies back.
@@ -133,8 +145,8 @@ post "$ALERTMANAGER_URL" "[{\"labels\":$a2,\"annotations\":$ann,\"startsAt\":\"$
 post "$api" "[{\"labels\":$a2,\"annotations\":$ann,\"startsAt\":\"$started\",\"endsAt\":\"$ended\",$gen}]"
 poll 20 count_at_least /am 3 && poll 20 count_at_least /vigil 3 || die "no resolved notification"
 sleep 3  # nothing more should come from either
-received /am >"$E2E_TMP/am.jsonl"
-received /vigil >"$E2E_TMP/vigil.jsonl"
+received /am HighLatency >"$E2E_TMP/am.jsonl"
+received /vigil HighLatency >"$E2E_TMP/vigil.jsonl"
 if "$PY" - "$E2E_TMP/am.jsonl" "$E2E_TMP/vigil.jsonl" <<'PY'
 import json, sys
 am = [json.loads(l) for l in open(sys.argv[1])]
@@ -200,6 +212,18 @@ if command -v amtool >/dev/null; then
 else
   log "amtool not installed: amtool checks skipped"
 fi
+
+# vigil's own rules reach the embedded alert manager in-process, with the
+# external labels, as they would reach an Alertmanager.
+own_rule() {
+  received /vigil | grep '"VigilRule"' | head -1 | "$PY" -c '
+import json, sys
+a = json.loads(sys.stdin.readline())["alerts"][0]
+assert a["labels"] == {"alertname": "VigilRule", "severity": "info", "cluster": "e2e"}, a
+assert a["annotations"] == {"summary": "from vigil'"'"'s own rules"}, a'
+}
+poll 20 own_rule && pass "vigil's rule alerts routed in-process (external labels added)" \
+  || fail "rule alert not delivered: $(received /vigil | grep VigilRule | head -1)"
 
 # 2. Email to a real SMTP server.
 post "$api" '[{"labels":{"alertname":"ModelDown","channel":"email","model":"yolo"},"annotations":{"summary":"yolo is down"}}]'
