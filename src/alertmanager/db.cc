@@ -28,12 +28,15 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   sqlite3_busy_timeout(raw, 5000);
   std::unique_ptr<Db> db(new Db(raw, path));
   if (path != ":memory:") {
-    VIGIL_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+    VIGIL_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
   }
   return db;
 }
 
-Db::~Db() { sqlite3_close(db_); }
+Db::~Db() {
+  for (auto& [sql, st] : statements_) sqlite3_finalize(st);
+  sqlite3_close(db_);
+}
 
 Status Db::Exec(std::string_view sql) {
   std::lock_guard lock(mu_);
@@ -47,9 +50,12 @@ Status Db::Exec(std::string_view sql) {
 }
 
 Status Db::Step(std::string_view sql, const std::vector<Value>& params, std::vector<Row>* rows) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) !=
-      SQLITE_OK) {
+  // Statements are prepared once and kept (the callers' SQL is a fixed
+  // set of strings).
+  sqlite3_stmt*& st = statements_[std::string(sql)];
+  if (st == nullptr && sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st,
+                                          nullptr) != SQLITE_OK) {
+    statements_.erase(std::string(sql));
     return SqliteError(db_, path_ + ": prepare");
   }
   for (size_t i = 0; i < params.size(); ++i) {
@@ -91,8 +97,19 @@ Status Db::Step(std::string_view sql, const std::vector<Value>& params, std::vec
     rows->push_back(std::move(row));
   }
   Status s = rc == SQLITE_DONE ? Status::OK() : SqliteError(db_, path_ + ": step");
-  sqlite3_finalize(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
   return s;
+}
+
+Status Db::Checkpoint() {
+  std::lock_guard lock(mu_);
+  if (path_ == ":memory:") return Status::OK();
+  if (sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) !=
+      SQLITE_OK) {
+    return SqliteError(db_, path_ + ": checkpoint");
+  }
+  return Status::OK();
 }
 
 Status Db::Run(std::string_view sql, const std::vector<Value>& params) {

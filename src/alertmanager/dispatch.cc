@@ -194,11 +194,16 @@ TimePoint Dispatcher::RunDue(TimePoint now) {
 }
 
 void Dispatcher::Run(std::stop_token stop) {
+  // A stop request wakes the wait below at once (a reload waits for it).
+  std::stop_callback wake_on_stop(stop, [this] {
+    std::lock_guard lock(mu_);
+    wake_.notify_all();
+  });
   while (!stop.stop_requested()) {
     const TimePoint next = RunDue(Clock::now());
     std::unique_lock lock(mu_);
-    const TimePoint until = std::min(next, Clock::now() + std::chrono::seconds(1));
-    wake_.wait_until(lock, until);
+    if (stop.stop_requested()) break;
+    wake_.wait_until(lock, std::min(next, Clock::now() + std::chrono::seconds(1)));
   }
 }
 

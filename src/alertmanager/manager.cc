@@ -418,6 +418,7 @@ void Manager::Maintain(TimePoint now) {
   if (Status s = nflog_->GC(now); !s.ok()) Log(s.ToString());
   if (Status s = history_->GC(now); !s.ok()) Log(s.ToString());
   if (!events.empty()) (void)history_->Record(events);
+  if (Status s = db_->Checkpoint(); !s.ok()) Log(s.ToString());
 }
 
 void Manager::Stop() {
