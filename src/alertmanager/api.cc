@@ -51,8 +51,9 @@ Result<TimePoint> ParseTime(const Json& j, std::string_view field) {
   if (secs == model::kGoZeroTimeUnixS && nanos == 0) return TimePoint{};
   int64_t ns = 0;
   if (!model::ParseRfc3339(s, &ns)) {
-    return InvalidArgumentError(std::string(field) + ": \"" + s +
-                                "\" is out of range (years 1678 to 2262)");
+    // Past what a TimePoint holds (years 1678-2262): "forever" silences
+    // end in 9999, say. Clamped.
+    return secs > 0 ? TimePoint::max() : TimePoint::min();
   }
   return model::ToTimePointNanos(ns);
 }
@@ -332,14 +333,16 @@ void SortSilences(std::vector<Silence>* silences, TimePoint now) {
   });
 }
 
-// Whether a silence's equality matchers satisfy `filter` (Alertmanager's
-// CheckSilenceMatchesFilterLabels).
+// Alertmanager 0.25's CheckSilenceMatchesFilterLabels: every filter
+// matcher has a matcher of the silence with its name, type and value.
 bool SilenceMatchesFilter(const Silence& s, const std::vector<model::Matcher>& filter) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  for (const auto& m : s.matchers) {
-    if (m.type() == model::MatchType::kEqual) pairs.emplace_back(m.name(), m.value());
+  for (const model::Matcher& f : filter) {
+    const bool found = std::any_of(s.matchers.begin(), s.matchers.end(), [&](const model::Matcher& m) {
+      return m.name() == f.name() && m.type() == f.type() && m.value() == f.value();
+    });
+    if (!found) return false;
   }
-  return MatchesAll(filter, model::Labels::FromPairs(std::move(pairs)));
+  return true;
 }
 
 }  // namespace

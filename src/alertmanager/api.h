@@ -24,7 +24,8 @@
 // handlers answer: 400 for bodies and parameters (a JSON syntax error gives
 // its line and column, an invalid alert its index or label set, and an
 // expired silence cannot be expired again), 404 for an unknown silence,
-// 500 when storing fails. Times are RFC 3339; answers
+// 500 when storing fails. Times are RFC 3339 (ones past what a TimePoint
+// holds, 1678-2262, are clamped: a "forever" silence ends in 9999); answers
 // write them in UTC with milliseconds, as go-openapi's strfmt.DateTime.
 // Unknown fields in bodies are ignored, as Alertmanager ignores them.
 //

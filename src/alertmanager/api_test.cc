@@ -272,7 +272,11 @@ TEST_F(ApiTest, SilencesCreateListFilterExpire) {
   EXPECT_EQ(sil[0]["endsAt"], "2023-11-14T23:13:20.000Z");
   EXPECT_EQ(sil[0]["matchers"][1],
             Json({{"isEqual", true}, {"isRegex", true}, {"name", "instance"}, {"value", "a|x"}}));
+  // A filter finds silences having that very matcher (name, type, value).
   EXPECT_EQ(CallJson(&Api::GetSilences, {{"filter", "alertname=Slow"}}).size(), 1u);
+  EXPECT_EQ(CallJson(&Api::GetSilences, {{"filter", "instance=~\"a|x\""}}).size(), 1u);
+  EXPECT_EQ(CallJson(&Api::GetSilences, {{"filter", "instance=a"}}).size(), 0u);
+  EXPECT_EQ(CallJson(&Api::GetSilences, {{"filter", "alertname=~Slow"}}).size(), 0u);
   EXPECT_EQ(CallJson(&Api::GetSilences, {{"filter", "alertname=Fast"}}).size(), 0u);
 
   http::Response res = Call(&Api::GetSilence, "", {}, {{"id", id}});
@@ -320,6 +324,15 @@ TEST_F(ApiTest, SilenceOrderAndUpdates) {
   EXPECT_EQ(Json::parse(res.body)["silenceID"], soon);
   update["id"] = "unknown";
   EXPECT_EQ(Call(&Api::PostSilences, update.dump()).status, 404);
+  // "Forever" ends past what a time point holds, clamped.
+  update.erase("id");
+  update["endsAt"] = "9999-12-31T23:59:59Z";
+  res = Call(&Api::PostSilences, update.dump());
+  ASSERT_EQ(res.status, 200) << res.body;
+  const std::string forever = Json::parse(res.body)["silenceID"];
+  res = Call(&Api::GetSilence, "", {}, {{"id", forever}});
+  EXPECT_EQ(Json::parse(res.body)["status"]["state"], "active");
+  EXPECT_EQ(Json::parse(res.body)["endsAt"].get<std::string>().substr(0, 4), "2262");
 }
 
 TEST_F(ApiTest, BadSilencesSayWhy) {

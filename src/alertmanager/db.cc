@@ -134,7 +134,11 @@ Status Db::RunAll(const std::vector<std::pair<std::string, std::vector<Value>>>&
       return s;
     }
   }
-  return Step("COMMIT", {}, nullptr);
+  Status s = Step("COMMIT", {}, nullptr);
+  // A COMMIT that fails (busy, disk full, I/O error) may leave the
+  // transaction open; every later BEGIN would fail.
+  if (!s.ok() && sqlite3_get_autocommit(db_) == 0) (void)Step("ROLLBACK", {}, nullptr);
+  return s;
 }
 
 std::string EncodeLabelsJson(const model::Labels& labels) {

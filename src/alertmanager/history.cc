@@ -1,5 +1,7 @@
 #include "alertmanager/history.h"
 
+#include <charconv>
+
 #include "base/status_macros.h"
 #include "model/timestamp.h"
 
@@ -59,7 +61,8 @@ Result<std::vector<HistoryEvent>> History::Query(const HistoryQuery& q) const {
     HistoryEvent e;
     e.time = model::ToTimePointNanos(AsInt(r[0]));
     e.event = AsText(r[1]);
-    e.fingerprint = std::stoull(AsText(r[2]), nullptr, 16);
+    const std::string& fp = AsText(r[2]);
+    std::from_chars(fp.data(), fp.data() + fp.size(), e.fingerprint, 16);  // 0 if garbage
     e.labels = DecodeLabelsJson(AsText(r[3]));
     e.receiver = AsText(r[4]);
     e.detail = AsText(r[5]);

@@ -235,6 +235,9 @@ void Manager::Start(const std::shared_ptr<Generation>& gen, TimePoint now) {
 
 Status Manager::ApplyConfig(Config config, TimePoint now) {
   VIGIL_ASSIGN_OR_RETURN(auto gen, Build(std::move(config)));
+  // No alert comes in between the old generation's last one and the new
+  // one's snapshot.
+  std::lock_guard write(write_mu_);
   std::shared_ptr<Generation> old;
   {
     std::lock_guard lock(mu_);
@@ -250,6 +253,7 @@ Status Manager::ApplyConfig(Config config, TimePoint now) {
 }
 
 Status Manager::PutAlerts(std::vector<Alert> alerts, TimePoint now) {
+  std::lock_guard write(write_mu_);
   std::shared_ptr<Generation> gen;
   {
     std::lock_guard lock(mu_);
@@ -259,10 +263,10 @@ Status Manager::PutAlerts(std::vector<Alert> alerts, TimePoint now) {
   std::vector<std::string> errors;
   std::vector<Alert> accepted;
   std::vector<HistoryEvent> events;
+  // The batch's alerts by fingerprint, each merged with the one before.
+  std::map<uint64_t, Alert> staged;
   {
     std::lock_guard lock(mu_);
-    // The batch's alerts by fingerprint, each merged with the one before.
-    std::map<uint64_t, Alert> staged;
     for (Alert& a : alerts) {
       a.updated_at = now;
       if (a.starts_at == TimePoint{}) a.starts_at = a.ends_at == TimePoint{} ? now : a.ends_at;
@@ -292,10 +296,14 @@ Status Manager::PutAlerts(std::vector<Alert> alerts, TimePoint now) {
       if (!firing && was_firing) events.push_back({now, "resolved", fp, a.labels, "", ""});
       staged[fp] = a;
     }
-    // Stored before they are acknowledged: a SIGKILL loses none of them.
-    if (Status s = PersistAlerts(staged); !s.ok()) {
-      return UnavailableError("alerts not stored: " + std::string(s.message()));
-    }
+  }
+  // Stored before they are acknowledged: a SIGKILL loses none of them.
+  // (write_mu_, not mu_, keeps other writers out meanwhile: readers go on.)
+  if (Status s = PersistAlerts(staged); !s.ok()) {
+    return UnavailableError("alerts not stored: " + std::string(s.message()));
+  }
+  {
+    std::lock_guard lock(mu_);
     for (auto& [fp, a] : staged) {
       alerts_[fp] = a;
       accepted.push_back(std::move(a));
@@ -386,22 +394,36 @@ TimePoint Manager::RunDue(TimePoint now) {
   return gen->dispatcher->RunDue(now);
 }
 
+namespace {
+
+std::chrono::milliseconds MaxGroupInterval(const Route& r) {
+  std::chrono::milliseconds m = r.group_interval;
+  for (const Route& c : r.routes) m = std::max(m, MaxGroupInterval(c));
+  return m;
+}
+
+}  // namespace
+
 void Manager::Maintain(TimePoint now) {
+  std::lock_guard write(write_mu_);
   std::vector<HistoryEvent> events;
-  std::vector<std::string> gone;
+  // (fingerprint, updated_at) of the alerts leaving the store.
+  std::vector<std::pair<std::string, int64_t>> gone;
   std::shared_ptr<Generation> gen;
   {
     std::lock_guard lock(mu_);
     gen = gen_;
-    // Resolved alerts leave the store (the groups keep their own copies
-    // until notified); those that resolved by timing out are recorded.
+    // Resolved alerts stay until their groups have certainly flushed the
+    // resolution (Alertmanager keeps them until its 30-minute GC): a
+    // restart or a reload in between rebuilds the groups from the store.
+    const auto keep = std::chrono::minutes(30) + MaxGroupInterval(gen->config->route);
     for (auto it = alerts_.begin(); it != alerts_.end();) {
-      if (it->second.ResolvedAt(now)) {
-        if (it->second.timeout) {
-          events.push_back({it->second.ends_at, "resolved", it->first, it->second.labels, "",
-                            "resolve_timeout"});
+      const Alert& a = it->second;
+      if (a.ResolvedAt(now - keep)) {
+        if (a.timeout) {
+          events.push_back({a.ends_at, "resolved", it->first, a.labels, "", "resolve_timeout"});
         }
-        gone.push_back(FingerprintString(it->first));
+        gone.emplace_back(FingerprintString(it->first), model::FromTimePointNanos(a.updated_at));
         it = alerts_.erase(it);
       } else {
         ++it;
@@ -410,7 +432,10 @@ void Manager::Maintain(TimePoint now) {
   }
   if (!gone.empty() && !opts_.data_dir.empty()) {
     std::vector<std::pair<std::string, std::vector<Db::Value>>> deletes;
-    for (const auto& fp : gone) deletes.push_back({"DELETE FROM alerts WHERE fingerprint = ?", {fp}});
+    for (const auto& [fp, updated] : gone) {
+      deletes.push_back(
+          {"DELETE FROM alerts WHERE fingerprint = ? AND updated_at = ?", {fp, updated}});
+    }
     if (Status s = db_->RunAll(deletes); !s.ok()) Log(s.ToString());
   }
   gen->inhibitor->GC(now);

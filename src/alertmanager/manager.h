@@ -126,6 +126,10 @@ class Manager {
   std::unique_ptr<History> history_;
   std::shared_ptr<NotificationMetrics> metrics_;
 
+  // Serializes the writers (PutAlerts, ApplyConfig, Maintain) so that the
+  // store, the database and the generation change in one order; taken
+  // before mu_, which readers take alone.
+  std::mutex write_mu_;
   mutable std::mutex mu_;
   std::shared_ptr<Generation> gen_;      // guarded by mu_
   std::map<uint64_t, Alert> alerts_;     // guarded by mu_

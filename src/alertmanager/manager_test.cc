@@ -189,6 +189,28 @@ TEST_F(ManagerTest, RestartNeitherResendsNorForgets) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(ManagerTest, ResolvedAlertsOutliveMaintenanceUntilTheirGroupsFlushed) {
+  auto m = Make();
+  Alert x = A("X");
+  x.starts_at = kT0;
+  x.ends_at = kT0 + 1h;
+  ASSERT_TRUE(m->PutAlerts({x}, kT0).ok());
+  m->RunDue(kT0 + 30s);
+  ASSERT_EQ(deliveries_.sent.size(), 1u);
+  x.ends_at = kT0 + 1min;
+  ASSERT_TRUE(m->PutAlerts({x}, kT0 + 1min).ok());
+  // Maintenance runs, then a reload rebuilds the groups from the store
+  // before the old group flushed the resolution.
+  m->Maintain(kT0 + 2min);
+  ASSERT_TRUE(m->ApplyConfig(TestConfig(), kT0 + 2min).ok());
+  m->RunDue(kT0 + 3min);
+  ASSERT_EQ(deliveries_.sent.size(), 2u);
+  EXPECT_EQ(deliveries_.sent[1], "default:resolved:1");
+  // Long after, maintenance drops it.
+  m->Maintain(kT0 + 2h);
+  EXPECT_TRUE(m->Alerts(kT0 + 2h).empty());
+}
+
 TEST_F(ManagerTest, AcknowledgedAlertsSurviveACrashAndResolveAfterIt) {
   const auto dir = std::filesystem::temp_directory_path() / "vigil_am_manager_crash_test";
   std::filesystem::remove_all(dir);

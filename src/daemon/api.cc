@@ -57,10 +57,12 @@ Result<int64_t> ParseTimeParam(std::string_view s) {
     const int64_t frac_ms = std::llround((f - whole) * 1000);
     return static_cast<int64_t>(whole) * 1000 + frac_ms;
   }
-  int64_t ns = 0;
-  if (model::ParseRfc3339(s, &ns)) {
-    // Floor to the millisecond, as Go's UnixNano()/1e6 does for t >= 0.
-    return ns / 1'000'000 - (ns % 1'000'000 < 0 ? 1 : 0);
+  int64_t secs = 0;
+  int32_t nanos = 0;
+  if (model::ParseRfc3339(s, &secs, &nanos)) {
+    // Prometheus' timestamp.FromTime: seconds * 1000 + whole milliseconds
+    // (years 0000-9999 all fit).
+    return secs * 1000 + nanos / 1'000'000;
   }
   if (s == kMinTimeFormatted) return kMinTimeMs;
   if (s == kMaxTimeFormatted) return kMaxTimeMs;

@@ -241,6 +241,12 @@ Status Run(const RunOptions& options) {
     std::optional<alertmanager::Config> amc;
     if (am != nullptr) {
       VIGIL_ASSIGN_OR_RETURN(amc, alertmanager::LoadConfigFile(fresh.alertmanager.config_file));
+      // Templates and integrations build before anything is applied.
+      Result<alertmanager::ReceiverMap> receivers = alertmanager::BuildReceivers(*amc);
+      if (!receivers.ok()) {
+        return Status(receivers.status().code(), fresh.alertmanager.config_file + ": " +
+                                                     std::string(receivers.status().message()));
+      }
     }
     VIGIL_RETURN_IF_ERROR(manager.ApplyConfig(fresh.scrape_configs));
     VIGIL_RETURN_IF_ERROR(notifier->ApplyConfig(

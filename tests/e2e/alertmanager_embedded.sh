@@ -41,7 +41,7 @@ global:
 route:
   receiver: hook
   group_by: [alertname]
-  group_wait: 1s
+  group_wait: 2s
   group_interval: 2s
   repeat_interval: 1h
   routes:
@@ -91,7 +91,7 @@ start_vigil() {
   # The external URL is the real Alertmanager's, so that the payloads'
   # externalURL fields can be compared as well.
   "$VIGIL_BIN" run --config "$E2E_TMP/vigil.yml" --storage.path "$E2E_TMP/data" \
-    --listen "127.0.0.1:$port" --web.external-url "$ALERTMANAGER_URL" --duration 200 \
+    --listen "127.0.0.1:$port" --web.external-url "$ALERTMANAGER_URL" --duration 600 \
     >>"$E2E_TMP/vigil.log" 2>&1 &
   vigil_pid=$!
   E2E_PIDS+=("$vigil_pid")
@@ -124,9 +124,11 @@ for r in json.load(sys.stdin):
 count_at_least() { [ "$(received "$1" HighLatency | wc -l)" -ge "$2" ]; }
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%S.000Z; }
 
-# 1. The same alerts to both; the same webhook bodies back.
+# 1. The same alerts to both; the same webhook bodies back. startsAt is
+# within group_wait: an older alert would flush its group at once (on both),
+# perhaps before the second alert is in.
 now=$(date +%s)
-started="$(iso $((now - 60)))"
+started="$(iso $((now - 1)))"
 a1='{"alertname":"HighLatency","instance":"10.0.0.1:8000","service":"llm-infer","severity":"page"}'
 a2='{"alertname":"HighLatency","instance":"10.0.0.2:8000","service":"llm-infer","severity":"page"}'
 ann='{"summary":"p99 latency above 2s","runbook_url":"http://127.0.0.1/runbook"}'
@@ -137,7 +139,7 @@ post "$ALERTMANAGER_URL" "$firing"
 post "$api" "$firing"
 poll 20 count_at_least /am 1 && poll 20 count_at_least /vigil 1 \
   || die "no firing notification: am=$(received /am | wc -l) vigil=$(received /vigil | wc -l)"
-ended="$(iso $((now - 1)))"
+ended="$(iso "$(date +%s)")"  # after the first notification: past started
 post "$ALERTMANAGER_URL" "[{\"labels\":$a1,\"annotations\":$ann,\"startsAt\":\"$started\",\"endsAt\":\"$ended\",$gen}]"
 post "$api" "[{\"labels\":$a1,\"annotations\":$ann,\"startsAt\":\"$started\",\"endsAt\":\"$ended\",$gen}]"
 poll 20 count_at_least /am 2 && poll 20 count_at_least /vigil 2 || die "no second notification"
@@ -290,6 +292,7 @@ post "$api" "[{\"labels\":{\"alertname\":\"Restart\",\"instance\":\"r1\"},\"star
 restart_count() { received /vigil | grep -c '"Restart"' || true; }
 restart_notified() { [ "$(restart_count)" -ge 1 ]; }
 poll 20 restart_notified || die "Restart alert never notified"
+sleep 1  # the sink has it; let vigil write its notification log too
 sil="$(curl -fsS -X POST -H 'Content-Type: application/json' "$api/api/v2/silences" -d "{
   \"matchers\":[{\"name\":\"alertname\",\"value\":\"Nothing\",\"isRegex\":false}],
   \"startsAt\":\"$(iso "$(date +%s)")\",\"endsAt\":\"$(iso $(($(date +%s) + 3600)))\",
