@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cli/demo.h"
+#include "cli/nab.h"
 #include "cli/promqltest.h"
 #include "cli/rule_tests.h"
 #include "cli/tsdb_import.h"
@@ -56,6 +57,9 @@ constexpr const char* kUsage =
     "        run PromQL test scripts (Prometheus' promql/testdata format)\n"
     "        against the engine; prints each failure and the totals, exits\n"
     "        1 if any statement fails or a file is malformed\n"
+    "  nab DIR --out OUT [--detector ensemble|robust_z]\n"
+    "        score every NAB CSV under DIR with a streaming anomaly\n"
+    "        detector, writing OUT/<category>/<file>.csv for NAB's scorer\n"
     "  test rules FILE...\n"
     "        run rule unit tests (promtool test rules' format); exits 1 if\n"
     "        any test fails\n"
@@ -301,6 +305,32 @@ int PromqlTest(int argc, char** argv) {
   return run.ok() ? 0 : 1;
 }
 
+// `vigil nab DIR --out OUT [--detector NAME]`.
+int Nab(int argc, char** argv) {
+  vigil::cli::NabOptions o;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if ((a == "--out" || a == "--detector") && i + 1 < argc) {
+      (a == "--out" ? o.out_dir : o.detector) = argv[++i];
+    } else if (!a.starts_with("-") && o.data_dir.empty()) {
+      o.data_dir = a;
+    } else {
+      std::fprintf(stderr, "vigil nab: unexpected argument \"%s\"\n", a.c_str());
+      return 2;
+    }
+  }
+  if (o.data_dir.empty() || o.out_dir.empty()) {
+    std::fprintf(stderr, "usage: vigil nab DIR --out OUT [--detector ensemble|robust_z]\n");
+    return 2;
+  }
+  vigil::Status s = vigil::cli::RunNab(o, stderr);
+  if (!s.ok()) {
+    std::fprintf(stderr, "vigil nab: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
 // `vigil test rules FILE...` and `vigil check rules FILE...`.
 int RulesCommand(const std::string& cmd, int argc, char** argv) {
   if (argc < 3 || std::string(argv[2]) != "rules") {
@@ -334,6 +364,7 @@ int main(int argc, char** argv) {
   if (cmd == "run") return RunDaemon(argc, argv);
   if (cmd == "promqltest") return PromqlTest(argc, argv);
   if (cmd == "test" || cmd == "check") return RulesCommand(cmd, argc, argv);
+  if (cmd == "nab") return Nab(argc, argv);
   if (cmd == "version" || cmd == "--version") {
     std::printf("vigil 0.1.0\n");
     return 0;
