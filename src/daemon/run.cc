@@ -108,15 +108,7 @@ std::vector<alertmanager::Alert> ToAlertmanager(const std::vector<model::Alert>&
   out.reserve(alerts.size());
   for (const model::Alert& a : alerts) {
     alertmanager::Alert x;
-    if (external.empty()) {
-      x.labels = a.labels;
-    } else {
-      model::LabelsBuilder b(a.labels);
-      for (const auto& l : external) {
-        if (!a.labels.Has(l.name)) b.Set(l.name, l.value);
-      }
-      x.labels = b.Build();
-    }
+    x.labels = model::WithDefaults(a.labels, external);
     x.annotations = a.annotations;
     x.starts_at = a.starts_at;
     x.ends_at = a.ends_at;

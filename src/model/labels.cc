@@ -202,6 +202,17 @@ std::string_view LabelsBuilder::Get(std::string_view name) const {
 
 Labels LabelsBuilder::Build() const { return Labels::FromSorted(labels_); }
 
+Labels WithDefaults(const Labels& labels, const Labels& defaults) {
+  LabelsBuilder b(labels);
+  bool changed = false;
+  for (LabelRef l : defaults) {
+    if (labels.Has(l.name)) continue;
+    b.Set(l.name, l.value);
+    changed = true;
+  }
+  return changed ? b.Build() : labels;
+}
+
 void AppendQuoted(std::string_view v, std::string* out) {
   *out += '"';
   for (char c : v) {

@@ -170,6 +170,10 @@ class LabelsBuilder {
   std::vector<Label> labels_;  // kept sorted, no empty values
 };
 
+// `labels` plus each label of `defaults` whose name it lacks (its own value
+// wins): how Prometheus adds external labels to alerts it sends.
+Labels WithDefaults(const Labels& labels, const Labels& defaults);
+
 // Appends `v` in double quotes with \\, \" and \n escaped, as label values
 // are written in PromQL and the exposition formats.
 void AppendQuoted(std::string_view v, std::string* out);

@@ -15,6 +15,14 @@ TEST(LabelsTest, SortsDedupsAndDropsEmpty) {
   EXPECT_FALSE(l.Has("missing"));
 }
 
+TEST(LabelsTest, WithDefaultsAddsOnlyMissingNames) {
+  const Labels a = Labels::FromPairs({{"alertname", "X"}, {"cluster", "mine"}});
+  const Labels ext = Labels::FromPairs({{"cluster", "eu"}, {"region", "west"}});
+  EXPECT_EQ(WithDefaults(a, ext),
+            Labels::FromPairs({{"alertname", "X"}, {"cluster", "mine"}, {"region", "west"}}));
+  EXPECT_EQ(WithDefaults(a, Labels()), a);
+}
+
 TEST(LabelsTest, ToStringEscapes) {
   Labels l = Labels::FromPairs({{"__name__", "m"}, {"a", "x\"y\\z\n"}});
   EXPECT_EQ(l.ToString(), "m{a=\"x\\\"y\\\\z\\n\"}");

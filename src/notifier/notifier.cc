@@ -379,16 +379,7 @@ void Manager::Send(std::vector<model::Alert> alerts) {
     external = external_labels_;
   }
   if (!external.empty()) {
-    for (model::Alert& a : alerts) {
-      model::LabelsBuilder b(a.labels);
-      bool changed = false;
-      for (model::LabelRef l : external) {
-        if (a.labels.Has(l.name)) continue;
-        b.Set(l.name, l.value);
-        changed = true;
-      }
-      if (changed) a.labels = b.Build();
-    }
+    for (model::Alert& a : alerts) a.labels = model::WithDefaults(a.labels, external);
   }
 
   size_t dropped = 0;
