@@ -124,15 +124,28 @@ Result<double> EnsembleDetector::Update(int64_t t_ms, double x) {
   // The differences of finite values can still overflow.
   if (Status s = CheckFinite(d); !s.ok()) return InvalidArgumentError("value out of range");
   ++n_;
+  // Each surprise, if its component can give one yet (the seasonal ones need their slot
+  // seen twice). A component's likelihood learns only from real surprises: fed zeros
+  // while a component waits, it would take its first real values for an anomaly.
   std::array<double, 4> z{};
-  if (value_.window().size() >= 20) {
+  std::array<bool, 4> have{};
+  const bool window_ready = value_.window().size() >= kMinWindow;
+  const double median = value_.window().Median();
+  if (window_ready) {
     z[0] = value_.Z(x);
     z[1] = diff_.Z(d);
+    have[0] = have[1] = true;
     const double scale = value_.window().Scale();
-    const double eps = 1e-6 * (std::fabs(value_.window().Median()) + 1.0);
+    const double eps = 1e-6 * (std::fabs(median) + 1.0);
     double expected;
-    if (seasonal_.DailyExpected(t_ms, &expected)) z[2] = std::fabs(x - expected) / (scale + eps);
-    if (seasonal_.WeeklyExpected(t_ms, &expected)) z[3] = std::fabs(x - expected) / (scale + eps);
+    if (seasonal_.DailyExpected(t_ms, &expected)) {
+      z[2] = std::fabs(x - expected) / (scale + eps);
+      have[2] = true;
+    }
+    if (seasonal_.WeeklyExpected(t_ms, &expected)) {
+      z[3] = std::fabs(x - expected) / (scale + eps);
+      have[3] = true;
+    }
   }
   seasonal_.Add(t_ms, x);
   value_.Add(x);
@@ -141,21 +154,45 @@ Result<double> EnsembleDetector::Update(int64_t t_ms, double x) {
   prev_ = x;
   double likelihood = 0;
   for (size_t k = 0; k < z.size(); ++k) {
+    if (!have[k]) continue;
     likelihood = std::max(likelihood, likelihood_[k].Update(1.0 - std::exp(-z[k] / 8.0)));
   }
   // Log scale: 0.5 is a likelihood of 1 - 1e-5.
-  double score = std::min(1.0, std::log(1.0000000001 - likelihood) / -23.02585084720009);
-  if (n_ > kSpatialStart) {
+  double score = std::clamp(std::log(1.0000000001 - likelihood) / -23.02585084720009, 0.0, 1.0);
+  // Out of range: a value beyond the range seen so far by kRangeMargin of it, whose
+  // deviation from the median of the window before it is also beyond the range of such
+  // deviations seen so far. The second test follows drift: a slow steady climb sets new
+  // records of the value, but its deviation from a median that climbs with it does not;
+  // a spike or a step sets both.
+  const double residual = x - median;
+  bool out_of_range = false;
+  if (n_ > kRangeStart) {
     const double range = max_ - min_;
-    if (x > max_ + kSpatialMargin * range || x < min_ - kSpatialMargin * range) score = 1.0;
+    const double residual_range = residual_max_ - residual_min_;
+    out_of_range = (x > max_ + kRangeMargin * range &&
+                    residual > residual_max_ + kRangeMargin * residual_range) ||
+                   (x < min_ - kRangeMargin * range &&
+                    residual < residual_min_ - kRangeMargin * residual_range);
+    if (out_of_range) score = 1.0;
   }
   min_ = n_ == 1 ? x : std::min(min_, x);
   max_ = n_ == 1 ? x : std::max(max_, x);
+  if (window_ready) {
+    residual_min_ = have_residual_ ? std::min(residual_min_, residual) : residual;
+    residual_max_ = have_residual_ ? std::max(residual_max_, residual) : residual;
+    have_residual_ = true;
+  }
   if (cooldown_ > 0) {
     --cooldown_;
-    return 0.0;
+    // Suppression silences repeats of one event. An out-of-range value after a
+    // likelihood alert is a new, stronger one and still alerts (and suppresses anew);
+    // after an out-of-range alert, further records are the same excursion growing.
+    if (!out_of_range || last_alert_out_of_range_) return 0.0;
   }
-  if (score >= kRecommendedThreshold) cooldown_ = kSuppression;
+  if (score >= kRecommendedThreshold) {
+    cooldown_ = kSuppression;
+    last_alert_out_of_range_ = out_of_range;
+  }
   return score;
 }
 

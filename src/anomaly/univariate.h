@@ -18,8 +18,12 @@
 //   EnsembleDetector robust z of the value and of its first difference,
 //                    distance to the daily and weekly profiles, each through
 //                    a likelihood, the largest wins; plus an out-of-range
-//                    flag (beyond the range seen so far by 2% of it) and
-//                    alert suppression for 200 points after an alert.
+//                    flag (a value beyond the range seen so far by 2% of it
+//                    whose deviation from the window median is also beyond
+//                    the range of such deviations, so steady drift sets no
+//                    records) and alert suppression for 200 points after an
+//                    alert (an out-of-range value after a likelihood alert
+//                    still alerts).
 //
 // Bad input (NaN, +-Inf) is refused with kInvalidArgument and leaves the
 // state untouched. Timestamps are milliseconds since the epoch, read in
@@ -122,19 +126,29 @@ class EnsembleDetector {
   static constexpr std::string_view kName = "ensemble";
 
  private:
-  static constexpr size_t kSpatialStart = 100;
-  static constexpr double kSpatialMargin = 0.02;
+  // The robust windows' length (RobustZScore's default) and the values they need
+  // before they score.
+  static constexpr size_t kWindow = 400;
+  static constexpr size_t kMinWindow = 20;
+  // Out of range: after kRangeStart points, a value beyond the range seen so far by
+  // kRangeMargin of it, and its deviation from the window median beyond the range of
+  // those seen so far by kRangeMargin of that.
+  static constexpr size_t kRangeStart = 100;
+  static constexpr double kRangeMargin = 0.02;
   static constexpr int kSuppression = 200;
 
-  RobustZScore value_;
-  RobustZScore diff_;
+  RobustZScore value_{kWindow};
+  RobustZScore diff_{kWindow};
   SeasonalProfile seasonal_;
   std::array<AnomalyLikelihood, 4> likelihood_;
   bool have_prev_ = false;
   double prev_ = 0;
   size_t n_ = 0;
   double min_ = 0, max_ = 0;
+  bool have_residual_ = false;
+  double residual_min_ = 0, residual_max_ = 0;
   int cooldown_ = 0;
+  bool last_alert_out_of_range_ = false;
 };
 
 }  // namespace vigil::anomaly

@@ -99,6 +99,38 @@ TEST(EnsembleDetectorTest, FindsASpikeALevelShiftAndASeasonalityBreak) {
   }
 }
 
+// A slow steady climb sets a new record of the value every few points; it must not
+// page. The out-of-range test follows the drift (the deviation from the window median
+// must be unprecedented too), so after warm-up the ramp is quiet, and a spike on the
+// same ramp is still flagged at once.
+TEST(EnsembleDetectorTest, QuietOnADriftButFindsASpikeOnIt) {
+  constexpr int kPoints = 20'000;
+  constexpr int kWarmUp = 1'000;
+  constexpr int kSpikeAt = 15'000;
+  for (bool spike : {false, true}) {
+    EnsembleDetector d;
+    std::mt19937 rng(3);
+    std::normal_distribution<double> noise(0, 0.2);
+    // From 100 to 300 over 20,000 points, 0.01 a point: 50 times the noise over 1,000.
+    std::vector<int> alerts = Alerts(&d, kPoints, [&](int i) {
+      return 100 + 0.01 * i + noise(rng) + (spike && i == kSpikeAt ? 10.0 : 0.0);
+    });
+    int late = 0;
+    bool found = false;
+    for (int i : alerts) {
+      if (spike && i >= kSpikeAt && i < kSpikeAt + 5) {
+        found = true;
+      } else if (i >= kWarmUp) {
+        ++late;
+      }
+    }
+    EXPECT_LE(late, 2) << "alerts on a steady ramp (spike " << spike << ")";
+    if (spike) {
+      EXPECT_TRUE(found) << "spike on the ramp not found";
+    }
+  }
+}
+
 TEST(EnsembleDetectorTest, RefusesBadInputWithoutPoisoning) {
   EnsembleDetector a, b;
   std::mt19937 r1(5), r2(5);

@@ -67,7 +67,7 @@ TEST_F(NabTest, WritesOneScoredRowPerInputRow) {
   Write("cat/a.csv", "timestamp,value\r\n2014-04-01 00:00:00,1.5\r\n");
   ASSERT_TRUE(Run().ok());
   EXPECT_EQ(Read(dir_ / "out" / "cat" / "a.csv"),
-            "timestamp,value,anomaly_score\n2014-04-01 00:00:00,1.5,0.030103\n");
+            "timestamp,value,anomaly_score\n2014-04-01 00:00:00,1.5,0.000000\n");
 }
 
 TEST_F(NabTest, BadInputNamesFileAndLine) {
