@@ -18,6 +18,7 @@
 
 #include "base/file.h"
 #include "base/status_macros.h"
+#include "daemon/anomaly_scorers.h"
 #include "model/duration.h"
 #include "model/yaml_reader.h"
 #include "promql/engine.h"
@@ -472,6 +473,9 @@ class GroupRunner {
 
   storage::MemoryStorage db_;
   std::unique_ptr<promql::Engine> engine_;
+  // Anomaly rules' detectors, in memory only; declared before the groups
+  // that use them.
+  daemon::AnomalyScorers anomaly_{"", nullptr, [](const std::string&) {}};
   std::vector<std::unique_ptr<rules::Group>> groups_;
 };
 
@@ -486,6 +490,10 @@ void GroupRunner::Run() {
   // The rules, with this group's interval as the default group interval.
   auto nodes = rules::LoadRuleFiles(f_.rule_files);
   if (!nodes.ok()) return Fail(std::string(nodes.status().message()));
+  const rules::AnomalyScorerFactory anomaly_scorers = anomaly_.Factory();
+  if (Status s = rules::CheckAnomalyRules(*nodes, anomaly_scorers); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
   std::map<std::string, size_t> order;
   for (size_t i = 0; i < f_.group_eval_order.size(); ++i) {
     order.emplace(f_.group_eval_order[i], i);
@@ -502,6 +510,7 @@ void GroupRunner::Run() {
   go.appendable = &db_;
   go.queryable = &db_;
   go.ctx = rules::MakeEvalContext(engine_.get(), &db_, tg_.external_labels, tg_.external_url);
+  go.anomaly_scorers = anomaly_scorers;
   for (rules::GroupNode& n : *nodes) {
     const Millis iv = n.interval.count() > 0 ? n.interval : tg_.interval;
     // Restored from the start, so ALERTS series are written at once.

@@ -17,6 +17,7 @@
 #include "alertmanager/config.h"
 #include "alertmanager/manager.h"
 #include "base/status_macros.h"
+#include "daemon/anomaly_scorers.h"
 #include "daemon/api.h"
 #include "notifier/notifier.h"
 #include "rules/manager.h"
@@ -212,6 +213,10 @@ Status Run(const RunOptions& options) {
   ro.resend_delay = options.rules_resend_delay;
   ro.for_grace_period = options.rules_for_grace_period;
   ro.outage_tolerance = options.rules_outage_tolerance;
+  // Anomaly rules' detectors, their baselines next to the TSDB.
+  AnomalyScorers anomaly_scorers(storage_path + "-anomaly", &registry,
+                                 [](const std::string& m) { Log(m); });
+  ro.anomaly_scorers = anomaly_scorers.Factory();
   rules::Manager rule_manager(ro);
   VIGIL_RETURN_IF_ERROR(
       rule_manager.Update(config.global.evaluation_interval, config.rule_files));
@@ -223,6 +228,7 @@ Status Run(const RunOptions& options) {
     VIGIL_ASSIGN_OR_RETURN(Config fresh, LoadConfigFile(options.config_file));
     VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups,
                            rules::LoadRuleFiles(fresh.rule_files));
+    VIGIL_RETURN_IF_ERROR(rules::CheckAnomalyRules(groups, ro.anomaly_scorers));
     if (fresh.alertmanager.enabled != (am != nullptr) ||
         (am != nullptr && AlertmanagerStoragePath(fresh, storage_path) != am_path)) {
       return FailedPreconditionError(

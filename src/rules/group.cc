@@ -42,9 +42,11 @@ std::string QueryEscape(std::string_view s) {
 }
 
 bool SameRule(const RuleNode& a, const RuleNode& b) {
-  return a.alerting == b.alerting && a.name == b.name && a.expr_text == b.expr_text &&
-         a.for_duration == b.for_duration && a.keep_firing_for == b.keep_firing_for &&
-         a.labels == b.labels && a.annotations == b.annotations;
+  return a.alerting == b.alerting && a.anomaly == b.anomaly && a.name == b.name &&
+         a.expr_text == b.expr_text && a.for_duration == b.for_duration &&
+         a.keep_firing_for == b.keep_firing_for && a.labels == b.labels &&
+         a.annotations == b.annotations && a.detector == b.detector && a.params == b.params &&
+         a.severity == b.severity;
 }
 
 }  // namespace
@@ -62,6 +64,15 @@ Group::Group(GroupNode node, std::chrono::milliseconds interval, GroupOptions op
   for (const auto& r : node_.rules) {
     if (r.alerting) {
       rules_.push_back(std::make_shared<AlertingRule>(r, restored));
+    } else if (r.anomaly) {
+      // The manager checked the factory accepts the rule; a failure here
+      // leaves the rule without detectors, failing each evaluation.
+      std::unique_ptr<AnomalyScorer> scorer;
+      if (opts_.anomaly_scorers) {
+        Result<std::unique_ptr<AnomalyScorer>> made = opts_.anomaly_scorers(r);
+        if (made.ok()) scorer = std::move(made).value();
+      }
+      rules_.push_back(std::make_shared<AnomalyRule>(r, std::move(scorer)));
     } else {
       rules_.push_back(std::make_shared<RecordingRule>(r));
     }
@@ -93,7 +104,8 @@ void Group::CopyState(const Group& from) {
     const RuleNode& n = rules_[i]->node();
     for (size_t j = 0; j < from.rules_.size(); ++j) {
       const RuleNode& o = from.rules_[j]->node();
-      if (used[j] || o.alerting != n.alerting || o.name != n.name || o.labels != n.labels) {
+      if (used[j] || o.alerting != n.alerting || o.anomaly != n.anomaly || o.name != n.name ||
+          o.labels != n.labels) {
         continue;
       }
       used[j] = true;
@@ -102,6 +114,8 @@ void Group::CopyState(const Group& from) {
       if (n.alerting) {
         static_cast<AlertingRule&>(*rules_[i])
             .CopyState(static_cast<const AlertingRule&>(*from.rules_[j]));
+      } else if (n.anomaly) {
+        static_cast<AnomalyRule&>(*rules_[i]).CopyState(static_cast<AnomalyRule&>(*from.rules_[j]));
       }
       break;
     }

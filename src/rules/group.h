@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "model/alert.h"
+#include "rules/anomaly_rule.h"
 #include "rules/rule.h"
 #include "rules/rule_file.h"
 #include "storage/interface.h"
@@ -51,6 +52,8 @@ struct GroupOptions {
   std::chrono::milliseconds resend_delay{std::chrono::minutes(1)};
   std::chrono::milliseconds outage_tolerance{std::chrono::hours(1)};
   std::chrono::milliseconds for_grace_period{std::chrono::minutes(10)};
+  // Builds anomaly rules' detectors (none: they fail to evaluate).
+  AnomalyScorerFactory anomaly_scorers;
 };
 
 struct GroupStatus {

@@ -410,5 +410,77 @@ TEST_F(GroupTest, ReloadWithNewExternalLabelsReplacesGroupsKeepingState) {
   EXPECT_EQ(m.Groups()[0], after[0]);
 }
 
+
+// Scores value / 100, "critical" at 1 or more; remembers the series it saw.
+class FakeScorer final : public AnomalyScorer {
+ public:
+  explicit FakeScorer(std::vector<std::string>* seen) : seen_(seen) {}
+  Result<Verdict> Score(const model::Labels& series, int64_t, double value) override {
+    seen_->push_back(series.ToString());
+    const double s = std::min(1.0, value / 100);
+    return Verdict{.score = s, .confidence = s, .severity = s >= 1 ? "critical" : ""};
+  }
+  void ForgetIdle(int64_t) override {}
+
+ private:
+  std::vector<std::string>* seen_;
+};
+
+TEST_F(GroupTest, AnomalyRulesWriteScoresAndSeverities) {
+  Set("latency", {{"job", "api"}}, 0, 50);
+  Set("latency", {{"job", "db"}}, 0, 300);
+  Set("latency", {{"job", "nan"}}, 0, std::nan(""));
+  auto groups = ParseRuleFile(R"(groups:
+  - name: g
+    rules:
+      - anomaly: lat
+        expr: latency
+        labels: {team: ml}
+)",
+                              "t.yml");
+  ASSERT_TRUE(groups.ok());
+  std::vector<std::string> seen;
+  int built = 0;
+  GroupOptions o;
+  o.appendable = &db_;
+  o.queryable = &db_;
+  o.ctx = MakeEvalContext(&engine_, &db_, Labels(), "");
+  o.anomaly_scorers = [&](const RuleNode& n) -> Result<std::unique_ptr<AnomalyScorer>> {
+    EXPECT_EQ(n.detector, "ensemble");
+    ++built;
+    return std::unique_ptr<AnomalyScorer>(std::make_unique<FakeScorer>(&seen));
+  };
+  Group g(std::move((*groups)[0]), std::chrono::minutes(1), o, true);
+  g.Eval(kMin);
+  EXPECT_EQ(built, 1);
+  EXPECT_EQ(g.rules()[0]->status().health, RuleHealth::kGood);
+  // The NaN series is not scored; the others by their labels without __name__.
+  EXPECT_EQ(seen, (std::vector<std::string>{"{job=\"api\"}", "{job=\"db\"}"}));
+  EXPECT_EQ(Query("vigil_anomaly_score", kMin),
+            (std::vector<std::string>{
+                "vigil_anomaly_score{anomaly=\"lat\", job=\"api\", team=\"ml\"} => 0.500000",
+                "vigil_anomaly_score{anomaly=\"lat\", job=\"db\", team=\"ml\"} => 1.000000"}));
+  EXPECT_EQ(Query("vigil_anomaly", kMin),
+            (std::vector<std::string>{"vigil_anomaly{anomaly=\"lat\", job=\"db\", "
+                                      "severity=\"critical\", team=\"ml\"} => 1.000000"}));
+
+  // Without a factory the rule fails each evaluation, saying why.
+  auto again = ParseRuleFile("groups:\n  - name: g\n    rules:\n      - anomaly: lat\n"
+                             "        expr: latency\n",
+                             "t.yml");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(CheckAnomalyRules(*again, nullptr).ok());
+  EXPECT_EQ(CheckAnomalyRules(*again,
+                              [](const RuleNode&) -> Result<std::unique_ptr<AnomalyScorer>> {
+                                return InvalidArgumentError("unknown detector \"x\"");
+                              })
+                .message(),
+            "t.yml:4:9: group \"g\", anomaly rule \"lat\": unknown detector \"x\"");
+  o.anomaly_scorers = nullptr;
+  Group bare(std::move((*again)[0]), std::chrono::minutes(1), o, true);
+  bare.Eval(kMin);
+  EXPECT_EQ(bare.rules()[0]->status().health, RuleHealth::kBad);
+}
+
 }  // namespace
 }  // namespace vigil::rules

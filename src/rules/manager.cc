@@ -45,12 +45,32 @@ Manager::~Manager() { Stop(); }
 Status Manager::Update(std::chrono::milliseconds interval, const std::vector<std::string>& files,
                        std::string_view dir) {
   VIGIL_ASSIGN_OR_RETURN(std::vector<GroupNode> groups, LoadRuleFiles(files, dir));
+  VIGIL_RETURN_IF_ERROR(CheckAnomalyRules(groups, opts_.anomaly_scorers));
   Apply(interval, std::move(groups));
+  return Status::OK();
+}
+
+Status CheckAnomalyRules(const std::vector<GroupNode>& groups,
+                         const AnomalyScorerFactory& factory) {
+  for (const GroupNode& g : groups) {
+    for (const RuleNode& r : g.rules) {
+      if (!r.anomaly) continue;
+      const std::string where = g.file + ":" + std::to_string(r.detector_line) + ":" +
+                                std::to_string(r.detector_column) + ": group \"" + g.name +
+                                "\", anomaly rule \"" + r.name + "\"";
+      if (!factory) {
+        return InvalidArgumentError(where + ": anomaly rules are not supported here");
+      }
+      Result<std::unique_ptr<AnomalyScorer>> s = factory(r);
+      if (!s.ok()) return InvalidArgumentError(where + ": " + std::string(s.status().message()));
+    }
+  }
   return Status::OK();
 }
 
 void Manager::Apply(std::chrono::milliseconds interval, std::vector<GroupNode> groups) {
   GroupOptions go;
+  go.anomaly_scorers = opts_.anomaly_scorers;
   go.appendable = opts_.appendable;
   go.queryable = opts_.queryable;
   go.notify = opts_.notify;

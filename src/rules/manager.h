@@ -51,12 +51,20 @@ struct ManagerOptions {
   // Whether groups run on their own threads (off: callers drive
   // Group::Eval, as `vigil test rules` does).
   bool run = true;
+  // Builds anomaly rules' detectors; without it a file with anomaly rules
+  // is refused.
+  AnomalyScorerFactory anomaly_scorers;
 };
 
 // Prometheus' EngineQueryFunc: instant queries through `engine`, a
 // scalar result turned into one sample, other types an error.
 EvalContext MakeEvalContext(promql::Engine* engine, storage::Queryable* queryable,
                             model::Labels external_labels, std::string external_url);
+
+// Checks every anomaly rule of `groups` builds with `factory`; an error
+// gives FILE:LINE:COLUMN of the rule's detector configuration.
+Status CheckAnomalyRules(const std::vector<GroupNode>& groups,
+                         const AnomalyScorerFactory& factory);
 
 class Manager {
  public:

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -45,6 +46,9 @@ class Parser {
   }
   Result<Millis> Duration(std::string_view field, const YAML::Node& key,
                           const YAML::Node& v) const;
+  // A mapping of names to finite numbers.
+  Result<std::map<std::string, double>> Numbers(std::string_view field, const YAML::Node& key,
+                                                const YAML::Node& v) const;
   Result<model::Labels> StringMap(std::string_view field, const YAML::Node& key,
                                   const YAML::Node& v, bool annotations,
                                   const std::string& template_name) const;
@@ -64,6 +68,22 @@ Result<Millis> Parser::Duration(std::string_view field, const YAML::Node& key,
   auto d = model::ParseDuration(s);
   if (!d.ok()) return Error(At(key, v), std::string(field) + ": " + std::string(d.status().message()));
   return *d;
+}
+
+Result<std::map<std::string, double>> Parser::Numbers(std::string_view field,
+                                                      const YAML::Node& key,
+                                                      const YAML::Node& v) const {
+  std::map<std::string, double> out;
+  VIGIL_RETURN_IF_ERROR(Fields(key, v, field, [&](const std::string& name, const YAML::Node& k,
+                                                  const YAML::Node& val) -> Status {
+    VIGIL_ASSIGN_OR_RETURN(double d, r_.Float(std::string(field) + "." + name, k, val));
+    if (!std::isfinite(d)) {
+      return Error(At(k, val), std::string(field) + "." + name + ": must be a finite number");
+    }
+    out[name] = d;
+    return Status::OK();
+  }));
+  return out;
 }
 
 Result<model::Labels> Parser::StringMap(std::string_view field, const YAML::Node& key,
@@ -102,18 +122,29 @@ Status Parser::Rule(const GroupNode& g, size_t index, const YAML::Node& node,
   }
   r->line = node.Mark().line + 1;
   r->column = node.Mark().column + 1;
-  bool has_record = false, has_alert = false, has_expr = false;
-  YAML::Mark expr_mark, record_mark, for_mark, keep_mark, annotations_mark;
+  bool has_record = false, has_alert = false, has_anomaly = false, has_expr = false;
+  YAML::Mark expr_mark, record_mark, for_mark, keep_mark, annotations_mark, detector_mark;
+  bool has_detector_fields = false, has_detector_mark = false;
   bool has_for = false, has_keep = false, has_annotations = false;
   bool has_labels = false;
   YAML::Node labels_node, labels_key, annotations_node, annotations_key;
   VIGIL_RETURN_IF_ERROR(Fields(node, node, "rule", [&](const std::string& name,
                                                        const YAML::Node& k,
                                                        const YAML::Node& v) -> Status {
-    if (name == "record" || name == "alert") {
+    if (name == "record" || name == "alert" || name == "anomaly") {
       VIGIL_ASSIGN_OR_RETURN(r->name, String(name, k, v));
-      (name == "record" ? has_record : has_alert) = true;
+      (name == "record" ? has_record : name == "alert" ? has_alert : has_anomaly) = true;
       record_mark = At(k, v);
+    } else if (name == "detector") {
+      VIGIL_ASSIGN_OR_RETURN(r->detector, String(name, k, v));
+      has_detector_fields = has_detector_mark = true;
+      detector_mark = At(k, v);
+    } else if (name == "params" || name == "severity") {
+      VIGIL_ASSIGN_OR_RETURN(auto m, Numbers(name, k, v));
+      (name == "params" ? r->params : r->severity) = std::move(m);
+      has_detector_fields = true;
+      if (!has_detector_mark) detector_mark = k.Mark();
+      has_detector_mark = true;
     } else if (name == "expr") {
       VIGIL_ASSIGN_OR_RETURN(r->expr_text, String(name, k, v));
       has_expr = true;
@@ -141,13 +172,20 @@ Status Parser::Rule(const GroupNode& g, size_t index, const YAML::Node& node,
     return Status::OK();
   }));
   const std::string where = "group \"" + g.name + "\", rule " + std::to_string(index + 1);
+  // Prometheus' own words where its fields are concerned.
   if (has_record && has_alert) {
     return Error(node.Mark(), where + ": only one of 'record' and 'alert' must be set");
   }
-  if (!has_record && !has_alert) {
+  if (has_anomaly && (has_record || has_alert)) {
+    return Error(node.Mark(), where + ": only one of 'record', 'alert' and 'anomaly' must be set");
+  }
+  if (!has_record && !has_alert && !has_anomaly) {
     return Error(node.Mark(), where + ": one of 'record' or 'alert' must be set");
   }
   r->alerting = has_alert;
+  r->anomaly = has_anomaly;
+  r->detector_line = (has_detector_mark ? detector_mark : node.Mark()).line + 1;
+  r->detector_column = (has_detector_mark ? detector_mark : node.Mark()).column + 1;
   const std::string named = where + ", \"" + r->name + "\"";
   // Templates are checked under the alert's template name, once the name
   // is known.
@@ -162,7 +200,8 @@ Status Parser::Rule(const GroupNode& g, size_t index, const YAML::Node& node,
                                      /*annotations=*/true, template_name));
   }
   if (r->name.empty()) {
-    return Error(record_mark, where + ": field '" + std::string(has_alert ? "alert" : "record") +
+    return Error(record_mark, where + ": field '" +
+                                  std::string(has_alert ? "alert" : has_anomaly ? "anomaly" : "record") +
                                   "' must be set in rule");
   }
   if (!has_expr || r->expr_text.empty()) {
@@ -174,7 +213,28 @@ Status Parser::Rule(const GroupNode& g, size_t index, const YAML::Node& node,
                                 std::string(expr.status().message()));
   }
   r->expr = std::shared_ptr<const promql::Expr>(std::move(*expr));
-  if (has_record) {
+  if (has_detector_fields && !has_anomaly) {
+    return Error(detector_mark, named + ": fields 'detector', 'params' and 'severity' are only "
+                                        "for anomaly rules");
+  }
+  if (has_anomaly) {
+    if (has_annotations) {
+      return Error(annotations_mark, named + ": invalid field 'annotations' in anomaly rule");
+    }
+    if (has_for) return Error(for_mark, named + ": invalid field 'for' in anomaly rule");
+    if (has_keep) {
+      return Error(keep_mark, named + ": invalid field 'keep_firing_for' in anomaly rule");
+    }
+    if (!model::IsValidMetricName(r->name)) {
+      return Error(record_mark, named + ": invalid anomaly rule name: " + r->name);
+    }
+    for (const auto& [k, v] : r->severity) {
+      if (k != "low" && k != "medium" && k != "high" && k != "critical") {
+        return Error(detector_mark, named + ": unknown severity \"" + k +
+                                        "\" (low, medium, high, critical)");
+      }
+    }
+  } else if (has_record) {
     if (has_annotations) {
       return Error(annotations_mark, named + ": invalid field 'annotations' in recording rule");
     }

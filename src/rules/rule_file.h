@@ -15,6 +15,12 @@
 //           keep_firing_for: 10m
 //           labels: {severity: page}
 //           annotations: {summary: "{{ $labels.job }} at {{ $value }}"}
+//         - anomaly: p99_latency     # vigil's extension (docs/anomaly.md)
+//           expr: histogram_quantile(0.99, sum by (le, model) (rate(x_bucket[5m])))
+//           detector: ensemble       # default; any anomaly detector by name
+//           params: {window: 200}    # the detector's numeric parameters
+//           severity: {low: 0.5, medium: 0.6, high: 0.8, critical: 0.95}
+//           labels: {team: ml}
 //
 // Every error is kInvalidArgument "FILE:LINE:COLUMN: message" (1-based)
 // naming what is wrong: YAML syntax, unknown or duplicate fields, wrong
@@ -29,6 +35,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -42,7 +49,11 @@ namespace vigil::rules {
 
 struct RuleNode {
   bool alerting = false;
-  std::string name;  // `record` or `alert`
+  // An anomaly rule: the detector scores every series of `expr`
+  // (rules/anomaly_rule.h). Prometheus does not know `anomaly:`; keep such
+  // rules in files of their own.
+  bool anomaly = false;
+  std::string name;  // `record`, `alert` or `anomaly`
   std::string expr_text;
   std::shared_ptr<const promql::Expr> expr;  // parsed
   std::chrono::milliseconds for_duration{0};
@@ -51,6 +62,12 @@ struct RuleNode {
   model::Labels annotations;  // name -> template text
   int line = 0;               // of the rule's first key, 1-based
   int column = 0;
+  // Anomaly rules only.
+  std::string detector = "ensemble";
+  std::map<std::string, double> params;
+  std::map<std::string, double> severity;  // low, medium, high, critical
+  int detector_line = 0;                   // of `detector` (or the rule)
+  int detector_column = 0;
 };
 
 struct GroupNode {

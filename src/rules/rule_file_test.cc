@@ -136,5 +136,54 @@ TEST(RuleFileTest, LoadsGlobsInOrderAndFailsAsAWhole) {
   std::filesystem::remove_all(dir);
 }
 
+
+TEST(RuleFileTest, AnomalyRules) {
+  auto r = Parse(R"(groups:
+  - name: a
+    rules:
+      - anomaly: p99_latency
+        expr: histogram_quantile(0.99, rate(x_bucket[5m]))
+        detector: ewma
+        params: {alpha: 0.1, warmup: 50}
+        severity: {low: 0.4, critical: 0.9}
+        labels: {team: ml}
+      - anomaly: plain
+        expr: up
+)");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const RuleNode& n = (*r)[0].rules[0];
+  EXPECT_TRUE(n.anomaly);
+  EXPECT_FALSE(n.alerting);
+  EXPECT_EQ(n.name, "p99_latency");
+  EXPECT_EQ(n.detector, "ewma");
+  EXPECT_EQ(n.params.at("alpha"), 0.1);
+  EXPECT_EQ(n.params.at("warmup"), 50);
+  EXPECT_EQ(n.severity.at("critical"), 0.9);
+  EXPECT_EQ(n.detector_line, 6);
+  EXPECT_EQ(n.detector_column, 19);
+  EXPECT_EQ((*r)[0].rules[1].detector, "ensemble");
+
+  const std::string head = "groups:\n  - name: a\n    rules:\n";
+  EXPECT_EQ(ErrorOf(head + "      - anomaly: x\n        alert: y\n        expr: up\n"),
+            "r.yml:4:9: group \"a\", rule 1: only one of 'record', 'alert' and 'anomaly' must "
+            "be set");
+  EXPECT_NE(ErrorOf(head + "      - anomaly: x\n        expr: up\n        for: 5m\n")
+                .find("r.yml:6:9: group \"a\", rule 1, \"x\": invalid field 'for' in anomaly rule"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "      - record: x\n        expr: up\n        detector: ewma\n")
+                .find("r.yml:6:19: group \"a\", rule 1, \"x\": fields 'detector', 'params' and "
+                      "'severity' are only for anomaly rules"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "      - anomaly: x\n        expr: up\n        params: {alpha: fast}\n")
+                .find("r.yml:6:25: params.alpha"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "      - anomaly: x\n        expr: up\n        severity: {urgent: 1}\n")
+                .find("unknown severity \"urgent\""),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(head + "      - anomaly: 'not a name'\n        expr: up\n")
+                .find("invalid anomaly rule name"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace vigil::rules
