@@ -1,8 +1,11 @@
 #include "anomaly/registry.h"
 
+#include <cmath>
+
 #include "anomaly/multivariate.h"
 #include "anomaly/spatial.h"
 #include "anomaly/statistical.h"
+#include "anomaly/univariate.h"
 
 namespace vigil::anomaly {
 namespace {
@@ -51,6 +54,31 @@ class VectorFunctionDetector final : public VectorDetector {
   VectorScoreFunction fn_;
 };
 
+// The NAB-measured ensemble (univariate.h) as a Detector. Its score is on
+// the common scale already (0.5 = likelihood 1 - 1e-5); the confidence is
+// that likelihood, 1 for an out-of-range value.
+class EnsembleAdapter final : public Detector {
+ public:
+  std::string_view name() const override { return EnsembleDetector::kName; }
+  Result<Score> Update(int64_t t_ms, double x) override {
+    Result<double> s = ensemble_.Update(t_ms, x);
+    if (!s.ok()) return s.status();
+    return Score{.score = s.value(),
+                 .confidence = 1.0 - std::pow(10.0, -10.0 * s.value()),
+                 .type = ensemble_.last_type()};
+  }
+  void Save(StateWriter& w) const override { ensemble_.Save(w); }
+  Status Load(StateReader& r) override { return ensemble_.Load(r); }
+
+ private:
+  EnsembleDetector ensemble_;
+};
+
+Result<std::unique_ptr<Detector>> MakeEnsemble(Options o) {
+  if (Status s = o.Finish(); !s.ok()) return s;
+  return std::unique_ptr<Detector>(std::make_unique<EnsembleAdapter>());
+}
+
 // A custom method's score is checked like any input: a function returning
 // NaN or a value outside [0, 1] is an error, not a poisoned finding.
 Result<Score> Checked(std::string_view name, Result<Score> s) {
@@ -70,6 +98,7 @@ Registry::Registry() {
   scalar_["ewma"] = EwmaDetector::Make;
   scalar_["cusum"] = CusumDetector::Make;
   scalar_["seasonal"] = SeasonalDetector::Make;
+  scalar_["ensemble"] = MakeEnsemble;
   vector_["mahalanobis"] = MahalanobisDetector::Make;
   vector_["isolation_forest"] = IsolationForestDetector::Make;
   vector_["spatial"] = SpatialDetector::Make;

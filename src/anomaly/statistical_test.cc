@@ -174,7 +174,7 @@ TEST(Seasonal, FindsAValueWrongForItsTimeOfDay) {
 }
 
 TEST(Statistical, BadInputIsRefusedAndLeavesTheStateAlone) {
-  for (const char* name : {"robust_z", "ewma", "cusum", "seasonal"}) {
+  for (const char* name : {"robust_z", "ewma", "cusum", "seasonal", "ensemble"}) {
     auto d = Make(name);
     Feed(*d, 200, [](int i) { return std::sin(i * 0.1); });
     const std::string before = Saved(*d);
@@ -207,11 +207,13 @@ TEST(Statistical, ParametersAreChecked) {
 }
 
 TEST(Statistical, SaveAndLoadContinueExactly) {
-  for (const char* name : {"robust_z", "ewma", "cusum", "seasonal"}) {
+  for (const char* name : {"robust_z", "ewma", "cusum", "seasonal", "ensemble"}) {
     std::mt19937_64 rng(9);
     std::normal_distribution<double> noise(5, 2);
     std::vector<double> xs;
-    for (int i = 0; i < 3000; ++i) xs.push_back(noise(rng) + (i > 2500 ? 3 : 0));
+    for (int i = 0; i < 3000; ++i) {
+      xs.push_back(noise(rng) + (i > 2500 ? 3 : 0) + (i == 2700 ? 40 : 0));
+    }
     auto a = Make(name);
     Feed(*a, 2000, [&](int i) { return xs[i]; });
     const std::string blob = Saved(*a);
@@ -224,9 +226,11 @@ TEST(Statistical, SaveAndLoadContinueExactly) {
       const Score sb = b->Update(i * kStep, xs[i]).value();
       ASSERT_EQ(sa.score, sb.score) << name << " at " << i;
       ASSERT_EQ(sa.confidence, sb.confidence);
+      ASSERT_EQ(sa.type, sb.type);
     }
     // Truncated state is data loss, not a crash.
     for (size_t cut : {size_t{0}, blob.size() / 2, blob.size() - 1}) {
+      if (cut == 0 && blob.empty()) continue;
       auto c = Make(name);
       StateReader tr(std::string_view(blob).substr(0, cut));
       Status s = c->Load(tr);
@@ -234,6 +238,22 @@ TEST(Statistical, SaveAndLoadContinueExactly) {
       EXPECT_EQ(s.code(), StatusCode::kDataLoss) << name << " cut at " << cut;
     }
   }
+}
+
+
+TEST(Ensemble, ReportsWhatKindOfAnomalyWon) {
+  auto d = Make("ensemble");
+  std::mt19937_64 rng(12);
+  std::normal_distribution<double> noise(50, 1);
+  const auto s = Feed(*d, 2000, [&](int i) { return i == 1500 ? 90.0 : noise(rng); });
+  EXPECT_EQ(s[1500].score, 1.0);
+  EXPECT_EQ(s[1500].type, "out_of_range");
+  EXPECT_GT(s[1500].confidence, 0.999);
+  int alerts = 0;
+  for (int i = 1000; i < 2000; ++i) alerts += s[i].score >= 0.5;
+  EXPECT_EQ(alerts, 1);
+  EXPECT_FALSE(Registry().Make("ensemble", Options({{"window", 100}})).ok())
+      << "the ensemble takes no parameters";
 }
 
 }  // namespace

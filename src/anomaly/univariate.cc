@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <type_traits>
 
 namespace vigil::anomaly {
 namespace {
@@ -153,9 +155,16 @@ Result<double> EnsembleDetector::Update(int64_t t_ms, double x) {
   have_prev_ = true;
   prev_ = x;
   double likelihood = 0;
+  static constexpr std::array<std::string_view, 4> kTypes = {"outlier", "spike", "seasonality",
+                                                             "seasonality"};
+  last_type_ = kTypes[0];
   for (size_t k = 0; k < z.size(); ++k) {
     if (!have[k]) continue;
-    likelihood = std::max(likelihood, likelihood_[k].Update(1.0 - std::exp(-z[k] / 8.0)));
+    const double l = likelihood_[k].Update(1.0 - std::exp(-z[k] / 8.0));
+    if (l > likelihood) {
+      likelihood = l;
+      last_type_ = kTypes[k];
+    }
   }
   // Log scale: 0.5 is a likelihood of 1 - 1e-5.
   double score = std::clamp(std::log(1.0000000001 - likelihood) / -23.02585084720009, 0.0, 1.0);
@@ -173,7 +182,10 @@ Result<double> EnsembleDetector::Update(int64_t t_ms, double x) {
                     residual > residual_max_ + kRangeMargin * residual_range) ||
                    (x < min_ - kRangeMargin * range &&
                     residual < residual_min_ - kRangeMargin * residual_range);
-    if (out_of_range) score = 1.0;
+    if (out_of_range) {
+      score = 1.0;
+      last_type_ = "out_of_range";
+    }
   }
   min_ = n_ == 1 ? x : std::min(min_, x);
   max_ = n_ == 1 ? x : std::max(max_, x);
@@ -194,6 +206,155 @@ Result<double> EnsembleDetector::Update(int64_t t_ms, double x) {
     last_alert_out_of_range_ = out_of_range;
   }
   return score;
+}
+
+// --- State ------------------------------------------------------------------
+
+void SlidingWindow::Save(StateWriter& w) const {
+  w.F64s(std::vector<double>(fifo_.begin(), fifo_.end()));
+}
+
+Status SlidingWindow::Load(StateReader& r) {
+  Result<std::vector<double>> v = r.F64s("window", capacity_);
+  if (!v.ok()) return v.status();
+  for (double x : v.value()) {
+    if (!std::isfinite(x)) return DataLossError("window holds a non-finite value");
+  }
+  fifo_.clear();
+  sorted_.clear();
+  for (double x : v.value()) Add(x);
+  return Status::OK();
+}
+
+namespace {
+
+template <typename T, size_t N>
+void SaveArray(StateWriter& w, const std::array<T, N>& a) {
+  w.F64s(std::vector<double>(a.begin(), a.end()));
+}
+
+template <typename T, size_t N>
+Status LoadArray(StateReader& r, std::string_view what, std::array<T, N>* out) {
+  Result<std::vector<double>> v = r.F64s(what, N);
+  if (!v.ok()) return v.status();
+  if (v.value().size() != N) return DataLossError(std::string(what) + " has the wrong size");
+  for (size_t i = 0; i < N; ++i) {
+    const double x = v.value()[i];
+    if (!std::isfinite(x) || (std::is_unsigned_v<T> && (x < 0 || x > 4e9))) {
+      return DataLossError(std::string(what) + " out of range");
+    }
+    (*out)[i] = static_cast<T>(x);
+  }
+  return Status::OK();
+}
+
+Status LoadDeque(StateReader& r, std::string_view what, size_t max, std::deque<double>* out) {
+  Result<std::vector<double>> v = r.F64s(what, max);
+  if (!v.ok()) return v.status();
+  for (double x : v.value()) {
+    if (!std::isfinite(x)) return DataLossError(std::string(what) + " holds a non-finite value");
+  }
+  out->assign(v.value().begin(), v.value().end());
+  return Status::OK();
+}
+
+}  // namespace
+
+void SeasonalProfile::Save(StateWriter& w) const {
+  SaveArray(w, day_mean_);
+  SaveArray(w, day_n_);
+  SaveArray(w, week_mean_);
+  SaveArray(w, week_n_);
+}
+
+Status SeasonalProfile::Load(StateReader& r) {
+  SeasonalProfile p;
+  for (Status s : {LoadArray(r, "daily means", &p.day_mean_),
+                   LoadArray(r, "daily counts", &p.day_n_),
+                   LoadArray(r, "weekly means", &p.week_mean_),
+                   LoadArray(r, "weekly counts", &p.week_n_)}) {
+    if (!s.ok()) return s;
+  }
+  *this = p;
+  return Status::OK();
+}
+
+void AnomalyLikelihood::Save(StateWriter& w) const {
+  w.F64s(std::vector<double>(short_.begin(), short_.end()));
+  w.F64(short_sum_);
+  w.F64s(std::vector<double>(history_.begin(), history_.end()));
+  w.F64(sum_);
+  w.F64(sum_sq_);
+}
+
+Status AnomalyLikelihood::Load(StateReader& r) {
+  AnomalyLikelihood l;
+  if (Status s = LoadDeque(r, "likelihood averages", kShort, &l.short_); !s.ok()) return s;
+  Result<double> short_sum = r.F64("likelihood sum");
+  if (!short_sum.ok()) return short_sum.status();
+  if (Status s = LoadDeque(r, "likelihood history", kHistory, &l.history_); !s.ok()) return s;
+  Result<double> sum = r.F64("likelihood history sum");
+  Result<double> sum_sq = r.F64("likelihood history sum of squares");
+  if (!sum_sq.ok()) return sum_sq.status();
+  l.short_sum_ = short_sum.value();
+  l.sum_ = sum.value();
+  l.sum_sq_ = sum_sq.value();
+  *this = std::move(l);
+  return Status::OK();
+}
+
+void EnsembleDetector::Save(StateWriter& w) const {
+  value_.Save(w);
+  diff_.Save(w);
+  seasonal_.Save(w);
+  for (const AnomalyLikelihood& l : likelihood_) l.Save(w);
+  w.Bool(have_prev_);
+  w.F64(prev_);
+  w.U64(n_);
+  for (double v : {min_, max_, residual_min_, residual_max_}) w.F64(v);
+  w.Bool(have_residual_);
+  w.I64(cooldown_);
+  w.Bool(last_alert_out_of_range_);
+}
+
+Status EnsembleDetector::Load(StateReader& r) {
+  // Into a copy first: a bad blob leaves this detector as it was.
+  auto e = std::make_unique<EnsembleDetector>();
+  for (Status s : {e->value_.Load(r), e->diff_.Load(r), e->seasonal_.Load(r)}) {
+    if (!s.ok()) return s;
+  }
+  for (AnomalyLikelihood& l : e->likelihood_) {
+    if (Status s = l.Load(r); !s.ok()) return s;
+  }
+  Result<bool> have_prev = r.Bool("ensemble has a previous value");
+  Result<double> prev = r.F64("ensemble previous value");
+  Result<uint64_t> n = r.U64("ensemble count");
+  if (!n.ok()) return n.status();
+  double range[4];
+  for (double& v : range) {
+    Result<double> f = r.F64("ensemble range");
+    if (!f.ok()) return f.status();
+    v = f.value();
+  }
+  Result<bool> have_residual = r.Bool("ensemble has a residual range");
+  Result<int64_t> cooldown = r.I64("ensemble suppression");
+  Result<bool> last_oor = r.Bool("ensemble last alert");
+  if (!last_oor.ok()) return last_oor.status();
+  if (cooldown.value() < 0 || cooldown.value() > kSuppression) {
+    return DataLossError("ensemble suppression out of range");
+  }
+  e->have_prev_ = have_prev.value();
+  e->prev_ = prev.value();
+  e->n_ = n.value();
+  e->min_ = range[0];
+  e->max_ = range[1];
+  e->residual_min_ = range[2];
+  e->residual_max_ = range[3];
+  e->have_residual_ = have_residual.value();
+  e->cooldown_ = static_cast<int>(cooldown.value());
+  e->last_alert_out_of_range_ = last_oor.value();
+  *this = std::move(*e);
+  return Status::OK();
 }
 
 }  // namespace vigil::anomaly

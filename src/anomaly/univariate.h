@@ -38,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "anomaly/state.h"
 #include "vigil/result.h"
 
 namespace vigil::anomaly {
@@ -53,6 +54,8 @@ class SlidingWindow {
   double Quantile(double p) const;
   // Half the inter-quartile range: a robust standard-deviation stand-in.
   double Scale() const { return 0.5 * (Quantile(0.75) - Quantile(0.25)); }
+  void Save(StateWriter& w) const;
+  Status Load(StateReader& r);
 
  private:
   size_t capacity_;
@@ -71,6 +74,8 @@ class RobustZScore {
   double Z(double x) const;
   void Add(double x) { window_.Add(x); }
   const SlidingWindow& window() const { return window_; }
+  void Save(StateWriter& w) const { window_.Save(w); }
+  Status Load(StateReader& r) { return window_.Load(r); }
 
  private:
   static constexpr size_t kMinPoints = 20;
@@ -88,6 +93,8 @@ class SeasonalProfile {
   bool DailyExpected(int64_t t_ms, double* out) const;
   bool WeeklyExpected(int64_t t_ms, double* out) const;
   void Add(int64_t t_ms, double x);
+  void Save(StateWriter& w) const;
+  Status Load(StateReader& r);
 
  private:
   static constexpr double kAlpha = 0.2;
@@ -105,6 +112,8 @@ class SeasonalProfile {
 class AnomalyLikelihood {
  public:
   double Update(double raw);
+  void Save(StateWriter& w) const;
+  Status Load(StateReader& r);
 
  private:
   static constexpr size_t kShort = 20;
@@ -124,6 +133,13 @@ class EnsembleDetector {
 
   Result<double> Update(int64_t t_ms, double x);
   static constexpr std::string_view kName = "ensemble";
+  // What the last score came from: "out_of_range", or the component whose
+  // likelihood was highest: "outlier" (the value), "spike" (its change),
+  // "seasonality" (the daily or weekly profile).
+  std::string_view last_type() const { return last_type_; }
+  // The whole learned state; Load restores it exactly.
+  void Save(StateWriter& w) const;
+  Status Load(StateReader& r);
 
  private:
   // The robust windows' length (RobustZScore's default) and the values they need
@@ -149,6 +165,7 @@ class EnsembleDetector {
   double residual_min_ = 0, residual_max_ = 0;
   int cooldown_ = 0;
   bool last_alert_out_of_range_ = false;
+  std::string_view last_type_ = "outlier";
 };
 
 }  // namespace vigil::anomaly
