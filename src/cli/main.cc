@@ -57,7 +57,7 @@ constexpr const char* kUsage =
     "        run PromQL test scripts (Prometheus' promql/testdata format)\n"
     "        against the engine; prints each failure and the totals, exits\n"
     "        1 if any statement fails or a file is malformed\n"
-    "  nab DIR --out OUT [--detector ensemble|robust_z]\n"
+    "  nab DIR --out OUT [--detector ensemble|robust_z|ewma|cusum|seasonal]\n"
     "        score every NAB CSV under DIR with a streaming anomaly\n"
     "        detector, writing OUT/<category>/<file>.csv for NAB's scorer\n"
     "  test rules FILE...\n"
@@ -320,7 +320,7 @@ int Nab(int argc, char** argv) {
     }
   }
   if (o.data_dir.empty() || o.out_dir.empty()) {
-    std::fprintf(stderr, "usage: vigil nab DIR --out OUT [--detector ensemble|robust_z]\n");
+    std::fprintf(stderr, "usage: vigil nab DIR --out OUT [--detector ensemble|robust_z|ewma|cusum|seasonal]\n");
     return 2;
   }
   vigil::Status s = vigil::cli::RunNab(o, stderr);

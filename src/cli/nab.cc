@@ -9,7 +9,7 @@
 #include <system_error>
 #include <vector>
 
-#include "anomaly/univariate.h"
+#include "anomaly/registry.h"
 #include "model/rfc3339.h"
 
 namespace vigil::cli {
@@ -17,33 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// One series' detector behind one interface.
-class Scorer {
- public:
-  virtual ~Scorer() = default;
-  virtual Result<double> Update(int64_t t_ms, double x) = 0;
-};
-
-class EnsembleScorer final : public Scorer {
- public:
-  Result<double> Update(int64_t t_ms, double x) override { return d_.Update(t_ms, x); }
-
- private:
-  anomaly::EnsembleDetector d_;
-};
-
-class RobustZScorer final : public Scorer {
- public:
-  Result<double> Update(int64_t, double x) override { return d_.Update(x); }
-
- private:
-  anomaly::RobustZScore d_;
-};
-
-Result<std::unique_ptr<Scorer>> MakeScorer(const std::string& name) {
-  if (name == "ensemble") return std::unique_ptr<Scorer>(new EnsembleScorer());
-  if (name == "robust_z") return std::unique_ptr<Scorer>(new RobustZScorer());
-  return InvalidArgumentError("unknown detector \"" + name + "\" (known: ensemble, robust_z)");
+// A fresh detector of the registry's (every scalar one: ensemble, robust_z,
+// ewma, cusum, seasonal), with its default parameters.
+Result<std::unique_ptr<anomaly::Detector>> MakeScorer(const std::string& name) {
+  static const anomaly::Registry* registry = new anomaly::Registry();
+  return registry->Make(name, {});
 }
 
 // "2014-07-01 00:00:00" (NAB's form, UTC) in milliseconds.
@@ -104,7 +82,7 @@ Status ScoreFile(const fs::path& in, const fs::path& out, const std::string& det
     }
     auto score = (*scorer)->Update(t_ms, v);
     if (!score.ok()) return InvalidArgumentError(where + std::string(score.status().message()));
-    std::snprintf(buf, sizeof buf, "%.6f", *score);
+    std::snprintf(buf, sizeof buf, "%.6f", score.value().score);
     o << std::string_view(line).substr(0, comma) << ',' << std::string_view(line).substr(comma + 1)
       << ',' << buf << '\n';
     ++*rows;

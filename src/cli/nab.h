@@ -6,8 +6,9 @@
 // NAB's scorer reads them (docs/anomaly.md). Each file is one stream: a
 // fresh detector, one pass, nothing read ahead.
 //
-// Detectors: "ensemble" (anomaly::EnsembleDetector, the default) and
-// "robust_z" (anomaly::RobustZScore of the value alone, a baseline).
+// Detectors: any single-value detector of anomaly::Registry with its
+// default parameters: "ensemble" (the default, the one measured for NAB),
+// "robust_z", "ewma", "cusum", "seasonal"; an unknown name is kNotFound.
 //
 // Thread safety: a plain function.
 #pragma once
