@@ -303,8 +303,11 @@ void IsolationForestDetector::Fit() {
     Build(tree, idx, 0, m, 0, max_depth, rng);
   }
   sample_fit_ = m;
+  // The reference for confidences: the scores of at most 256 of the window's
+  // vectors, evenly spaced (scoring all of them would cost more than the fit).
   train_scores_.clear();
-  for (size_t i = 0; i < n; ++i) train_scores_.push_back(RawScore(window_.at(i)));
+  const size_t stride = (n + 255) / 256;
+  for (size_t i = 0; i < n; i += stride) train_scores_.push_back(RawScore(window_.at(i)));
   std::sort(train_scores_.begin(), train_scores_.end());
   since_fit_ = 0;
 }

@@ -18,7 +18,8 @@
 //                        same forest). score = (s - 0.5) / 0.3 for the
 //                        forest's s (s = 0.65 scores 0.5, 0.8 scores 1: far
 //                        outliers reach 0.7 to 0.8); confidence is the fraction
-//                        of the training window that x is more isolated than.
+//                        of the training window (up to 256 of its vectors)
+//                        that x is more isolated than.
 //
 // Thread safety: thread-compatible.
 #pragma once

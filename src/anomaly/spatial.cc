@@ -27,7 +27,7 @@ Result<std::unique_ptr<VectorDetector>> SpatialDetector::Make(Options o) {
   Result<int64_t> dim = o.GetInt("dim", 2, 2, 3);
   Result<int64_t> k = o.GetInt("k", 5, 1, 100);
   Result<int64_t> window = o.GetInt("window", 512, 10, 100000);
-  Result<int64_t> refit = o.GetInt("refit", 64, 1, 1000000);
+  Result<int64_t> refit = o.GetInt("refit", 128, 1, 1000000);
   Result<int64_t> min_points = o.GetInt("min_points", 50, 3, 1000000);
   Result<double> anomaly_score = o.Get("anomaly_score", 0.5, 0, 1);
   for (const Status& s : {dim.status(), k.status(), window.status(), refit.status(),
@@ -99,7 +99,10 @@ void SpatialDetector::Fit() {
   // Distances of 0 (repeated locations) are floored at a tiny fraction of
   // the heat map's extent so the log stays finite.
   const double floor = 1e-9 * (heat_.max[0] - heat_.min[0]);
-  for (size_t i = 0; i < window_.size(); ++i) {
+  // Leave-one-out distances of at most 256 of the window's points, evenly
+  // spaced: the reference distribution at a quarter of the cost of all 512.
+  const size_t stride = (window_.size() + 255) / 256;
+  for (size_t i = 0; i < window_.size(); i += stride) {
     logs.push_back(std::log(std::max(KthDistance(window_.at(i), i), floor)));
   }
   std::sort(logs.begin(), logs.end());

@@ -4,7 +4,8 @@
 // SpatialDetector (a VectorDetector of dimension 2 or 3) scores a location
 // by its distance to its k-th nearest neighbour among the last `window`
 // locations, against the distribution of those distances within the window
-// itself (log distance, median and MAD, refitted every `refit` locations):
+// itself (leave-one-out, for up to 256 of its points; refitted every
+// `refit` locations):
 // a location far from where things usually are is an outlier of type
 // "spatial" (one-sided: being in a dense place is never anomalous). The
 // tail probability is the fraction of the window's own (leave-one-out)
@@ -41,7 +42,7 @@ struct HeatMap {
 
 class SpatialDetector final : public VectorDetector {
  public:
-  // Parameters: dim (2 or 3; default 2), k (5), window (512), refit (64),
+  // Parameters: dim (2 or 3; default 2), k (5), window (512), refit (128),
   // min_points (50), cells (16; at most 64 in 2-D, 16 in 3-D), min_x..max_z
   // (bounds of the heat map, default 0 and 1), anomaly_score (0.5).
   static Result<std::unique_ptr<VectorDetector>> Make(Options options);
