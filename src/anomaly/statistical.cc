@@ -52,23 +52,10 @@ Result<std::unique_ptr<Detector>> RobustZDetector::Make(Options o) {
   return Finished(o, std::make_unique<RobustZDetector>(window.value(), min_points.value()));
 }
 
-void RobustZDetector::Add(double x) {
-  fifo_.push_back(x);
-  sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), x), x);
-  if (fifo_.size() > window_) {
-    sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), fifo_.front()));
-    fifo_.pop_front();
-  }
-}
-
-double RobustZDetector::Median() const {
-  const size_t n = sorted_.size();
-  return n % 2 == 1 ? sorted_[n / 2] : 0.5 * (sorted_[n / 2 - 1] + sorted_[n / 2]);
-}
-
 // The median of |a_i - m| by merging the two sorted runs of distances on
 // either side of m: O(n) without a copy.
 double RobustZDetector::Mad(double m) const {
+  const std::vector<double>& sorted_ = window_.sorted();
   const size_t n = sorted_.size();
   size_t right = std::lower_bound(sorted_.begin(), sorted_.end(), m) - sorted_.begin();
   size_t left = right;  // next left candidate is left - 1
@@ -86,38 +73,27 @@ double RobustZDetector::Mad(double m) const {
 Result<Score> RobustZDetector::Update(int64_t, double x) {
   if (Status s = CheckFinite(x); !s.ok()) return s;
   Score out{.score = 0, .confidence = 0, .type = "outlier"};
-  if (sorted_.size() >= min_points_) {
-    const double m = Median();
+  const std::vector<double>& sorted = window_.sorted();
+  if (sorted.size() >= min_points_) {
+    const double m = window_.Median();
     double sd = kMadToSd * Mad(m);
     if (sd == 0) {  // over half the window is one value: fall back to mean |d|
       double sum = 0;
-      for (double v : sorted_) sum += std::fabs(v - m);
-      sd = kMeanAdToSd * sum / static_cast<double>(sorted_.size());
+      for (double v : sorted) sum += std::fabs(v - m);
+      sd = kMeanAdToSd * sum / static_cast<double>(sorted.size());
     }
     // The MAD is about 37% efficient: the spread is known about as well as
     // from 0.37 n values.
-    const double dof = std::max(3.0, 0.37 * static_cast<double>(sorted_.size()));
+    const double dof = std::max(3.0, 0.37 * static_cast<double>(sorted.size()));
     out = ScoreFromTail(StudentTail(ZOf(x - m, sd), dof), 1.0, "outlier");
   }
-  Add(x);
+  window_.Add(x);
   return out;
 }
 
-void RobustZDetector::Save(StateWriter& w) const {
-  w.F64s(std::vector<double>(fifo_.begin(), fifo_.end()));
-}
+void RobustZDetector::Save(StateWriter& w) const { window_.Save(w); }
 
-Status RobustZDetector::Load(StateReader& r) {
-  Result<std::vector<double>> v = r.F64s("robust_z window", window_);
-  if (!v.ok()) return v.status();
-  for (double x : v.value()) {
-    if (!std::isfinite(x)) return DataLossError("robust_z window holds a non-finite value");
-  }
-  fifo_.clear();
-  sorted_.clear();
-  for (double x : v.value()) Add(x);
-  return Status::OK();
-}
+Status RobustZDetector::Load(StateReader& r) { return window_.Load(r); }
 
 // --- EwmaDetector -----------------------------------------------------------
 

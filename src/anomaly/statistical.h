@@ -22,11 +22,11 @@
 // thread-compatible.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <vector>
 
 #include "anomaly/detector.h"
+#include "anomaly/univariate.h"
 
 namespace vigil::anomaly {
 
@@ -42,13 +42,10 @@ class RobustZDetector final : public Detector {
   Status Load(StateReader& r) override;
 
  private:
-  void Add(double x);
-  double Median() const;
   double Mad(double median) const;
 
-  size_t window_, min_points_;
-  std::deque<double> fifo_;
-  std::vector<double> sorted_;
+  SlidingWindow window_;
+  size_t min_points_;
 };
 
 class EwmaDetector final : public Detector {

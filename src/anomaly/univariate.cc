@@ -5,15 +5,10 @@
 #include <memory>
 #include <type_traits>
 
+#include "anomaly/detector.h"
+
 namespace vigil::anomaly {
 namespace {
-
-Status CheckFinite(double x) {
-  if (!std::isfinite(x)) {
-    return InvalidArgumentError(std::isnan(x) ? "value is NaN" : "value is infinite");
-  }
-  return Status::OK();
-}
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 

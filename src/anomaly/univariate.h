@@ -54,6 +54,7 @@ class SlidingWindow {
   double Quantile(double p) const;
   // Half the inter-quartile range: a robust standard-deviation stand-in.
   double Scale() const { return 0.5 * (Quantile(0.75) - Quantile(0.25)); }
+  const std::vector<double>& sorted() const { return sorted_; }
   void Save(StateWriter& w) const;
   Status Load(StateReader& r);
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -13,6 +14,17 @@
 namespace vigil {
 
 // ASCII case-insensitive equality (HTTP header names, auth schemes).
+// 64-bit FNV-1a of `s`, continuing from `h`: stable across runs and
+// platforms (slot offsets, file names derived from configuration).
+inline constexpr uint64_t kFnv1aOffset = 14695981039346656037ull;
+inline uint64_t Fnv1a(std::string_view s, uint64_t h = kFnv1aOffset) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {

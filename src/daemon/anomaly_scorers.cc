@@ -4,16 +4,12 @@
 
 #include "anomaly/monitor.h"
 #include "base/file.h"
+#include "base/strings.h"
 
 namespace vigil::daemon {
 namespace {
 
 constexpr int64_t kSaveEveryMs = 5 * 60 * 1000;
-
-uint64_t Fnv1a(std::string_view s, uint64_t h = 1469598103934665603ULL) {
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
 
 class MonitorScorer final : public rules::AnomalyScorer {
  public:

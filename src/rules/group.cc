@@ -4,19 +4,13 @@
 #include <cmath>
 #include <utility>
 
+#include "base/strings.h"
 #include "model/matcher.h"
 #include "model/timestamp.h"
 
 namespace vigil::rules {
 namespace {
 
-uint64_t Fnv1a(std::string_view s, uint64_t h = 14695981039346656037ull) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 bool IsStale(double v) {
   return std::bit_cast<uint64_t>(v) == storage::kStaleNaNBits;

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "base/strings.h"
 #include "http/client.h"
 #include "model/duration.h"
 
@@ -20,23 +21,13 @@ constexpr std::string_view kParamPrefix = "__param_";
 constexpr std::string_view kJobLabel = "job";
 constexpr std::string_view kInstanceLabel = "instance";
 
-// FNV-1a, 64 bit: stable across runs and platforms (the spreading of
-// targets over the interval must not change on restart).
-uint64_t Fnv1a(uint64_t h, std::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
+// FNV-1a: stable across runs and platforms (the spreading of targets over
+// the interval must not change on restart).
 uint64_t TargetHash(const model::Labels& labels, std::string_view url) {
-  uint64_t h = 14695981039346656037ull;
   const uint64_t lh = labels.Hash();
   char buf[8];
   for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(lh >> (8 * i));
-  h = Fnv1a(h, std::string_view(buf, sizeof(buf)));
-  return Fnv1a(h, url);
+  return Fnv1a(url, Fnv1a(std::string_view(buf, sizeof(buf))));
 }
 
 // Adds the scheme's default port when the address has none.
