@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <cstdio>
 
 #include "anomaly/spatial.h"
 #include "base/file.h"

@@ -84,9 +84,15 @@ rules::AnomalyScorerFactory AnomalyScorers::Factory() {
     }
     Result<std::unique_ptr<anomaly::Monitor>> m = anomaly::Monitor::Make(registry_, std::move(o));
     if (!m.ok()) return m.status();
+    // Numbers exactly (%.17g): parameters that differ give different files.
     std::string id = rule.expr_text + "\n" + rule.detector;
-    for (const auto& [k, v] : rule.params) id += "\n" + k + "=" + std::to_string(v);
-    for (const auto& [k, v] : rule.severity) id += "\n" + k + "=" + std::to_string(v);
+    for (const auto* m : {&rule.params, &rule.severity}) {
+      for (const auto& [k, v] : *m) {
+        char num[32];
+        snprintf(num, sizeof num, "%.17g", v);
+        id += "\n" + k + "=" + num;
+      }
+    }
     char hash[17];
     snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(Fnv1a(id)));
     return std::unique_ptr<rules::AnomalyScorer>(std::make_unique<MonitorScorer>(
