@@ -10,10 +10,14 @@ Benchmarks are named BM_<Group>_<Figure>_<vigil|anchor>; <group>.<figure> is
 the snake_case form (BM_Metrics_CounterInc2T_vigil -> metrics.counter_inc_2t).
 Values, per side:
   - a `bytes_per_series` counter (memory figures): that value, unit=bytes;
+  - a `bytes_per_second` rate (scanning figures): MB/s, unit=MB/s, and
+    advantage = vigil / anchor (higher is better);
   - otherwise ns per item = 1e9 / items_per_second, unit=ns. The benchmarks
     run with UseRealTime() and count items summed over all threads, so a
     multi-threaded figure is aggregate wall time per operation (exposition
     figures count one item per series: ns per series).
+Latency figures also carry `p50_ns` and `p99_ns` counters (each call timed
+on its own); they print as two more figures, <figure>_p50 and <figure>_p99.
 When repetitions were run, the median aggregate is used; otherwise the mean
 of the runs. advantage = anchor / vigil (higher is better for vigil); a figure
 without an anchor prints `anchor=- advantage=-`. Only BENCH lines go to
@@ -46,10 +50,17 @@ def fmt_advantage(x):
     return f"{x:.1f}x" if x >= 1 else f"{x:.2f}x"
 
 
-def value_of(run):
+def value_of(run, suffix=""):
     """(value, unit) of one benchmark entry, or (None, reason)."""
     if run.get("error_occurred"):
         return None, run.get("error_message", "error")
+    if suffix:
+        counter = suffix.lstrip("_") + "_ns"
+        if counter in run:
+            return float(run[counter]), "ns"
+        return None, f"no {counter} counter"
+    if "bytes_per_second" in run:
+        return float(run["bytes_per_second"]) / 1e6, "MB/s"
     if "bytes_per_series" in run:
         return float(run["bytes_per_series"]), "bytes"
     ips = run.get("items_per_second")
@@ -100,7 +111,15 @@ def main(argv):
         else:
             slot["plain"].append(run)
 
+    expanded = []
     for key, sides in figures.items():
+        expanded.append((key, sides, ""))
+        some = next(iter(sides.values()))
+        runs_of_side = some["median"] or some["plain"]
+        if runs_of_side and "p50_ns" in runs_of_side[0]:
+            expanded.append((key + "_p50", sides, "_p50"))
+            expanded.append((key + "_p99", sides, "_p99"))
+    for key, sides, suffix in expanded:
         values = {}
         unit = None
         for side in ("vigil", "anchor"):
@@ -108,7 +127,7 @@ def main(argv):
             if slot is None:
                 continue
             chosen = slot["median"] or slot["plain"]
-            got = [value_of(r) for r in chosen]
+            got = [value_of(r, suffix) for r in chosen]
             good = [v for v, _ in got if v is not None]
             if not good:
                 reason = got[0][1] if got else "no runs"
@@ -122,8 +141,8 @@ def main(argv):
         v_txt = fmt_number(vigil) if vigil is not None else "-"
         a_txt = fmt_number(anchor) if anchor is not None else "-"
         adv = "-"
-        if vigil is not None and anchor is not None and vigil > 0:
-            adv = fmt_advantage(anchor / vigil)
+        if vigil is not None and anchor is not None and vigil > 0 and anchor > 0:
+            adv = fmt_advantage(vigil / anchor if unit == "MB/s" else anchor / vigil)
         print(f"BENCH {key} vigil={v_txt} anchor={a_txt} unit={unit or '-'} advantage={adv}")
     return 1 if problems else 0
 

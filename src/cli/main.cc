@@ -6,6 +6,7 @@
 //   vigil promqltest [--verbose] FILE...
 //   vigil test rules FILE...
 //   vigil check rules FILE...
+//   vigil slo generate FILE [-o OUT]
 //   vigil version
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "cli/nab.h"
 #include "cli/promqltest.h"
 #include "cli/rule_tests.h"
+#include "cli/slo.h"
 #include "cli/tsdb_import.h"
 #include "daemon/run.h"
 #include "model/duration.h"
@@ -66,6 +68,11 @@ constexpr const char* kUsage =
     "  check rules FILE...\n"
     "        check Prometheus rule files (as promtool check rules); exits 1\n"
     "        if any file has an error\n"
+    "  slo generate FILE [-o OUT]\n"
+    "        compile an SLO file (docs/formats/slo.md) to a Prometheus rule\n"
+    "        file of SLI recording rules and multi-window, multi-burn-rate\n"
+    "        alerts, written to OUT (default: standard output); exits 1 if\n"
+    "        the SLO file has an error\n"
     "  version\n"
     "        print the version\n";
 
@@ -365,6 +372,10 @@ int main(int argc, char** argv) {
   if (cmd == "promqltest") return PromqlTest(argc, argv);
   if (cmd == "test" || cmd == "check") return RulesCommand(cmd, argc, argv);
   if (cmd == "nab") return Nab(argc, argv);
+  if (cmd == "slo") {
+    return vigil::cli::RunSloCommand(std::vector<std::string>(argv + 2, argv + argc), stdout,
+                                     stderr);
+  }
   if (cmd == "version" || cmd == "--version") {
     std::printf("vigil 0.1.0\n");
     return 0;

@@ -133,6 +133,8 @@ class Loader {
   Status Alerting(const YAML::Node& key, const YAML::Node& v, Config* c);
   Status EmbeddedAlertmanager(const YAML::Node& key, const YAML::Node& v, Config* c);
   Status Alertmanager(const YAML::Node& node, Config* c);
+  Status Logging(const YAML::Node& key, const YAML::Node& v, Config* c);
+  Status LogPatterns(const YAML::Node& key, const YAML::Node& v, Config* c);
   // Where a job's fields were, for messages raised after the walk.
   struct JobMarks {
     YAML::Mark job_name;
@@ -285,6 +287,173 @@ Status Loader::EmbeddedAlertmanager(const YAML::Node& key, const YAML::Node& v, 
                                  return Unknown(fk, f, "alertmanager");
                                }));
   if (am.config_file.empty()) return Error(key.Mark(), "alertmanager: config_file is required");
+  return Status::OK();
+}
+
+Status Loader::Logging(const YAML::Node& key, const YAML::Node& v, Config* c) {
+  LoggingConfig& lc = c->logging;
+  auto level = [&](const YAML::Node& k, const YAML::Node& n) -> Result<logging::Level> {
+    VIGIL_ASSIGN_OR_RETURN(std::string s, String("level", k, n));
+    Result<logging::Level> l = logging::ParseLevel(s);
+    if (!l.ok()) return Error(k, n, l.status().message());
+    return l;
+  };
+  return Fields(key, v, "logging", [&](const std::string& f, const YAML::Node& fk,
+                                        const YAML::Node& fv) -> Status {
+    if (f == "level") {
+      VIGIL_ASSIGN_OR_RETURN(lc.level, level(fk, fv));
+      return Status::OK();
+    }
+    if (f == "levels") {
+      return Fields(fk, fv, "logging.levels", [&](const std::string& name, const YAML::Node& nk,
+                                                   const YAML::Node& nv) -> Status {
+        if (name.empty()) return Error(nk.Mark(), "logging.levels: empty logger name");
+        VIGIL_ASSIGN_OR_RETURN(logging::Level l, level(nk, nv));
+        lc.levels.emplace_back(name, l);
+        return Status::OK();
+      });
+    }
+    if (f == "console") {
+      VIGIL_ASSIGN_OR_RETURN(lc.console, String(f, fk, fv));
+      if (lc.console != "stderr" && lc.console != "stdout" && lc.console != "none") {
+        return Error(fk, fv, "logging.console: want stderr, stdout or none, got \"" +
+                                 lc.console + "\"");
+      }
+      return Status::OK();
+    }
+    if (f == "file") {
+      return Fields(fk, fv, "logging.file", [&](const std::string& g, const YAML::Node& gk,
+                                                 const YAML::Node& gv) -> Status {
+        if (g == "path") {
+          VIGIL_ASSIGN_OR_RETURN(std::string path, String(g, gk, gv));
+          if (path.empty()) return Error(gk, gv, "logging.file.path: must not be empty");
+          lc.file = File(path);
+          return Status::OK();
+        }
+        if (g == "max_size") {
+          VIGIL_ASSIGN_OR_RETURN(lc.file_max_bytes, ByteSize(g, gk, gv));
+          if (lc.file_max_bytes == 0) return Error(gk, gv, "logging.file.max_size: must be positive");
+          return Status::OK();
+        }
+        if (g == "max_files") {
+          VIGIL_ASSIGN_OR_RETURN(uint64_t n, Uint(g, gk, gv));
+          if (n > 1000) return Error(gk, gv, "logging.file.max_files: at most 1000");
+          lc.file_max_files = static_cast<uint32_t>(n);
+          return Status::OK();
+        }
+        return Unknown(gk, g, "logging.file");
+      });
+    }
+    if (f == "async") {
+      VIGIL_ASSIGN_OR_RETURN(lc.async, Bool(f, fk, fv));
+      return Status::OK();
+    }
+    if (f == "queue_size") {
+      VIGIL_ASSIGN_OR_RETURN(lc.queue_bytes, ByteSize(f, fk, fv));
+      if (lc.queue_bytes < 4096 || lc.queue_bytes > (1ull << 30)) {
+        return Error(fk, fv, "logging.queue_size: must be between 4KB and 1GB");
+      }
+      return Status::OK();
+    }
+    if (f == "overflow") {
+      VIGIL_ASSIGN_OR_RETURN(std::string o, String(f, fk, fv));
+      if (o == "block") {
+        lc.overflow = logging::Overflow::kBlock;
+      } else if (o == "drop") {
+        lc.overflow = logging::Overflow::kDrop;
+      } else {
+        return Error(fk, fv, "logging.overflow: want block or drop, got \"" + o + "\"");
+      }
+      return Status::OK();
+    }
+    if (f == "service_name") {
+      VIGIL_ASSIGN_OR_RETURN(lc.service_name, String(f, fk, fv));
+      return Status::OK();
+    }
+    return Unknown(fk, f, "logging");
+  });
+}
+
+Status Loader::LogPatterns(const YAML::Node& key, const YAML::Node& v, Config* c) {
+  if (v.IsNull()) return Status::OK();
+  if (!v.IsSequence()) {
+    return Error(key, v, "log_patterns: expected a list, got " + std::string(KindName(v)));
+  }
+  for (const YAML::Node& item : v) {
+    LogPatternConfig pc;
+    logging::PatternRule& rule = pc.rule;
+    bool self = false;
+    std::vector<std::string> files;
+    YAML::Node pattern_node;
+    VIGIL_RETURN_IF_ERROR(Fields(item, item, "log_pattern", [&](const std::string& f,
+                                                                const YAML::Node& fk,
+                                                                const YAML::Node& fv) -> Status {
+      if (f == "name") {
+        VIGIL_ASSIGN_OR_RETURN(rule.name, String(f, fk, fv));
+        if (rule.name.empty()) return Error(fk, fv, "log_pattern: name must not be empty");
+        return Status::OK();
+      }
+      if (f == "pattern") {
+        VIGIL_ASSIGN_OR_RETURN(rule.pattern, String(f, fk, fv));
+        pattern_node.reset(fv);
+        return Status::OK();
+      }
+      if (f == "severity") {
+        VIGIL_ASSIGN_OR_RETURN(rule.severity, String(f, fk, fv));
+        return Status::OK();
+      }
+      if (f == "threshold") {
+        VIGIL_ASSIGN_OR_RETURN(rule.threshold, Uint(f, fk, fv));
+        if (rule.threshold == 0 || rule.threshold > logging::PatternEngine::kMaxThreshold) {
+          return Error(fk, fv, "log_pattern: threshold must be between 1 and " +
+                                   std::to_string(logging::PatternEngine::kMaxThreshold));
+        }
+        return Status::OK();
+      }
+      if (f == "window") {
+        VIGIL_ASSIGN_OR_RETURN(rule.window, Duration(f, fk, fv));
+        if (rule.window.count() <= 0) return Error(fk, fv, "log_pattern: window must be positive");
+        return Status::OK();
+      }
+      if (f == "files") {
+        VIGIL_ASSIGN_OR_RETURN(files, StringList(f, fk, fv));
+        for (auto& file : files) {
+          if (file.empty()) return Error(fk, fv, "log_pattern: empty file name");
+          file = File(file);
+        }
+        return Status::OK();
+      }
+      if (f == "self") {
+        VIGIL_ASSIGN_OR_RETURN(self, Bool(f, fk, fv));
+        return Status::OK();
+      }
+      if (f == "labels" || f == "annotations") {
+        VIGIL_ASSIGN_OR_RETURN(model::Labels l, r_.LabelMap(f, fk, fv, false));
+        (f == "labels" ? pc.labels : pc.annotations) = std::move(l);
+        return Status::OK();
+      }
+      return Unknown(fk, f, "log_pattern");
+    }));
+    if (rule.name.empty()) return Error(item.Mark(), "log_pattern: name is required");
+    if (rule.pattern.empty()) {
+      return Error(item.Mark(), "log pattern \"" + rule.name + "\": pattern is required");
+    }
+    if (files.empty() && !self) {
+      return Error(item.Mark(), "log pattern \"" + rule.name +
+                                    "\": needs files to tail or self: true (vigil's own log)");
+    }
+    for (const auto& other : c->log_patterns) {
+      if (other.rule.name == rule.name) {
+        return Error(item.Mark(), "log pattern \"" + rule.name + "\": duplicate name");
+      }
+    }
+    rule.sources = files;
+    if (self) rule.sources.emplace_back(kSelfLogSource);
+    // Compile now so a bad pattern is reported at its place in the file.
+    Result<std::unique_ptr<logging::PatternEngine>> probe = logging::PatternEngine::Create({rule});
+    if (!probe.ok()) return Error(pattern_node.Mark(), probe.status().message());
+    c->log_patterns.push_back(std::move(pc));
+  }
   return Status::OK();
 }
 
@@ -747,6 +916,16 @@ Result<Config> Loader::Load(std::string_view text) {
                       if (name == "storage") return Storage(k, v, &c);
                       if (name == "alerting") return Alerting(k, v, &c);
                       if (name == "alertmanager") return EmbeddedAlertmanager(k, v, &c);
+                      if (name == "logging") return Logging(k, v, &c);
+                      if (name == "log_patterns") return LogPatterns(k, v, &c);
+                      if (name == "slo_files") {
+                        VIGIL_ASSIGN_OR_RETURN(c.slo_files, StringList(name, k, v));
+                        for (auto& f : c.slo_files) {
+                          if (f.empty()) return Error(k, v, "slo_files: empty file name");
+                          f = File(f);
+                        }
+                        return Status::OK();
+                      }
                       if (name == "rule_files") {
                         VIGIL_ASSIGN_OR_RETURN(c.rule_files, StringList(name, k, v));
                         for (auto& f : c.rule_files) {

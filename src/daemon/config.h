@@ -55,6 +55,8 @@
 #include <string_view>
 #include <vector>
 
+#include "logging/log_system.h"
+#include "logging/patterns.h"
 #include "model/labels.h"
 #include "notifier/notifier.h"
 #include "scrape/config.h"
@@ -89,6 +91,50 @@ struct EmbeddedAlertmanagerConfig {
   std::string storage_path;  // empty: <storage path>-alertmanager
 };
 
+// `logging`: vigil's own log (docs/logging.md). Lines are ECS JSON.
+//
+//   logging:
+//     level: info                       # default for every logger
+//     levels: {vigil.rules: debug}      # per logger (and its dotted children)
+//     console: stderr                   # stderr, stdout or none
+//     file: {path: logs/vigil.log, max_size: 100MB, max_files: 5}
+//     async: true                       # a back-end thread writes the lines
+//     queue_size: 256KB                 # per logging thread
+//     overflow: block                   # block or drop (counted) when full
+//     service_name: vigil
+struct LoggingConfig {
+  logging::Level level = logging::Level::kInfo;
+  std::vector<std::pair<std::string, logging::Level>> levels;
+  std::string console = "stderr";
+  std::string file;  // empty: no file; resolved against the file's directory
+  uint64_t file_max_bytes = 100ull << 20;
+  uint32_t file_max_files = 5;
+  bool async = true;
+  uint64_t queue_bytes = 256 << 10;
+  logging::Overflow overflow = logging::Overflow::kBlock;
+  std::string service_name = "vigil";
+};
+
+// One `log_patterns` entry: count lines matching an RE2 pattern in tailed
+// files and/or vigil's own log, and alert when `threshold` fall inside
+// `window`.
+//
+//   log_patterns:
+//     - name: error_pattern
+//       pattern: 'ERROR|FATAL|CRITICAL'
+//       severity: warning             # the alert's severity label
+//       threshold: 5                  # default 1
+//       window: 5m                    # default 5m
+//       files: [/var/log/app/app.log] # tailed (rotation, truncation, offsets kept)
+//       self: true                    # vigil's own log lines
+//       labels: {team: ml}            # more alert labels
+//       annotations: {runbook: https://...}
+struct LogPatternConfig {
+  logging::PatternRule rule;  // sources: the files, and "vigil" for self
+  model::Labels labels;
+  model::Labels annotations;
+};
+
 struct Config {
   std::string filename;  // as given to the loader
   GlobalConfig global;
@@ -100,7 +146,15 @@ struct Config {
   // `alerting.alertmanagers`, one entry per static target (API v2).
   std::vector<notifier::AlertmanagerConfig> alertmanagers;
   EmbeddedAlertmanagerConfig alertmanager;
+  LoggingConfig logging;
+  std::vector<LogPatternConfig> log_patterns;
+  // SLO files (docs/formats/slo.md), compiled to rule groups evaluated with
+  // the rule files; paths or globs resolved like rule_files.
+  std::vector<std::string> slo_files;
 };
+
+// The source name of vigil's own log lines in log-pattern rules.
+inline constexpr std::string_view kSelfLogSource = "vigil";
 
 // Parses `text`; `filename` prefixes messages and anchors relative paths.
 Result<Config> LoadConfig(std::string_view text, std::string_view filename);

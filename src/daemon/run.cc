@@ -1,9 +1,12 @@
 #include "daemon/run.h"
 
+#include <glob.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +22,10 @@
 #include "base/status_macros.h"
 #include "daemon/anomaly_scorers.h"
 #include "daemon/api.h"
+#include "daemon/log_patterns.h"
+#include "logging/log_system.h"
+#include "slo/slo.h"
+#include "templating/template.h"
 #include "notifier/notifier.h"
 #include "rules/manager.h"
 #include "rules/rule_file.h"
@@ -34,9 +41,72 @@
 namespace vigil::daemon {
 namespace {
 
+// vigil's own log (the `logging` section): set up by Run before anything
+// logs; stderr before that.
+std::atomic<logging::Logger*> g_log{nullptr};
+
 void Log(const std::string& msg) {
-  std::fprintf(stderr, "vigil: %s\n", msg.c_str());
-  std::fflush(stderr);
+  logging::Logger* log = g_log.load(std::memory_order_acquire);
+  if (log == nullptr) {
+    std::fprintf(stderr, "vigil: %s\n", msg.c_str());
+    std::fflush(stderr);
+    return;
+  }
+  // Failures are warnings; the rest is information.
+  const bool bad = msg.find("fail") != std::string::npos ||
+                   msg.find("error") != std::string::npos ||
+                   msg.find("refused") != std::string::npos;
+  log->Log(bad ? logging::Level::kWarn : logging::Level::kInfo, msg);
+}
+
+// The sinks of the `logging` section.
+Result<std::vector<std::shared_ptr<logging::Sink>>> LogSinks(const LoggingConfig& c) {
+  std::vector<std::shared_ptr<logging::Sink>> sinks;
+  if (c.console == "stderr") sinks.push_back(logging::ConsoleSink::Stderr());
+  if (c.console == "stdout") sinks.push_back(logging::ConsoleSink::Stdout());
+  if (!c.file.empty()) {
+    VIGIL_ASSIGN_OR_RETURN(auto file, logging::RotatingFileSink::Create(
+                                          c.file, c.file_max_bytes, c.file_max_files));
+    sinks.push_back(std::move(file));
+  }
+  return sinks;
+}
+
+// The files a path or glob names, sorted (none: an empty list, as rule_files).
+Result<std::vector<std::string>> ExpandGlob(const std::string& pattern) {
+  glob_t g{};
+  const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+  std::vector<std::string> files;
+  if (rc == 0) {
+    for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+  }
+  ::globfree(&g);
+  if (rc != 0 && rc != GLOB_NOMATCH) {
+    return InvalidArgumentError("slo_files: cannot expand \"" + pattern + "\"");
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Rule groups of the rule files and the SLO files' generated rules.
+Result<std::vector<rules::GroupNode>> LoadAllRules(const Config& config) {
+  VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups,
+                         rules::LoadRuleFiles(config.rule_files));
+  slo::ParseOptions po;
+  po.check_template = [](std::string_view name, std::string_view text) -> Status {
+    return templating::ParseAlertTemplate(std::string(name), text).status();
+  };
+  for (const std::string& pattern : config.slo_files) {
+    VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandGlob(pattern));
+    for (const std::string& file : files) {
+      VIGIL_ASSIGN_OR_RETURN(slo::SloFile slos, slo::LoadSloFile(file, po));
+      VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> generated,
+                             rules::ParseRuleFile(slo::GenerateRuleFile(slos),
+                                                  file + " (generated rules)"));
+      for (auto& g : generated) groups.push_back(std::move(g));
+    }
+  }
+  return groups;
 }
 
 // Storage figures for vigil's own /metrics.
@@ -133,6 +203,19 @@ Status Run(const RunOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   VIGIL_ASSIGN_OR_RETURN(Config config, LoadConfigFile(options.config_file));
+  logging::LogSystem logs(logging::LogSystem::Options{
+      .service_name = config.logging.service_name,
+      .async = config.logging.async,
+      .queue_bytes = config.logging.queue_bytes,
+      .overflow = config.logging.overflow});
+  VIGIL_ASSIGN_OR_RETURN(const std::vector<std::shared_ptr<logging::Sink>> log_sinks,
+                         LogSinks(config.logging));
+  logs.SetSinks(log_sinks);
+  logs.SetLevels(config.logging.level, config.logging.levels);
+  g_log.store(&logs.GetLogger("vigil"), std::memory_order_release);
+  struct ResetLog {
+    ~ResetLog() { g_log.store(nullptr, std::memory_order_release); }
+  } reset_log;
   const std::string storage_path = options.storage_path.empty()
                                        ? config.storage.path
                                        : options.storage_path;
@@ -205,6 +288,22 @@ Status Run(const RunOptions& options) {
     }
     n->Send(std::move(alerts));
   };
+  // Log-pattern rules over tailed files and this process's own log.
+  LogPatternAlerts log_patterns({.state_dir = storage_path + "-logtail",
+                                 .notify = ro.notify,
+                                 .log = [](std::string_view m) { Log(std::string(m)); },
+                                 .resend_delay = options.rules_resend_delay});
+  VIGIL_RETURN_IF_ERROR(log_patterns.Apply(config.log_patterns));
+  VIGIL_RETURN_IF_ERROR(registry.Register(log_patterns.Collector()));
+  logs.AddSink(std::make_shared<logging::CallbackSink>(
+      [&log_patterns](logging::Level, std::string_view line) { log_patterns.ScanSelf(line); }));
+  log_patterns.Start();
+  // Before log_patterns goes: the log stops feeding it.
+  struct Unhook {
+    logging::LogSystem* logs;
+    const std::vector<std::shared_ptr<logging::Sink>>* sinks;
+    ~Unhook() { logs->SetSinks(*sinks); }
+  } unhook{&logs, &log_sinks};
   ro.appendable = db.get();
   ro.queryable = db.get();
   ro.engine = &engine;
@@ -218,16 +317,18 @@ Status Run(const RunOptions& options) {
                                  [](const std::string& m) { Log(m); });
   ro.anomaly_scorers = anomaly_scorers.Factory();
   rules::Manager rule_manager(ro);
-  VIGIL_RETURN_IF_ERROR(
-      rule_manager.Update(config.global.evaluation_interval, config.rule_files));
+  {
+    VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups, LoadAllRules(config));
+    VIGIL_RETURN_IF_ERROR(rules::CheckAnomalyRules(groups, ro.anomaly_scorers));
+    rule_manager.Apply(config.global.evaluation_interval, std::move(groups));
+  }
 
   // SIGHUP and POST /-/reload: everything loads before anything changes.
   std::mutex reload_mu;
   auto reload = [&]() -> Status {
     std::lock_guard lock(reload_mu);
     VIGIL_ASSIGN_OR_RETURN(Config fresh, LoadConfigFile(options.config_file));
-    VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups,
-                           rules::LoadRuleFiles(fresh.rule_files));
+    VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups, LoadAllRules(fresh));
     VIGIL_RETURN_IF_ERROR(rules::CheckAnomalyRules(groups, ro.anomaly_scorers));
     if (fresh.alertmanager.enabled != (am != nullptr) ||
         (am != nullptr && AlertmanagerStoragePath(fresh, storage_path) != am_path)) {
@@ -246,6 +347,8 @@ Status Run(const RunOptions& options) {
                                                      std::string(receivers.status().message()));
       }
     }
+    VIGIL_RETURN_IF_ERROR(log_patterns.Apply(fresh.log_patterns));
+    logs.SetLevels(fresh.logging.level, fresh.logging.levels);
     VIGIL_RETURN_IF_ERROR(manager.ApplyConfig(fresh.scrape_configs));
     VIGIL_RETURN_IF_ERROR(notifier->ApplyConfig(
         {.alertmanagers = fresh.alertmanagers, .external_labels = fresh.global.external_labels}));
