@@ -351,3 +351,73 @@ TEST(ConfigTest, LoadConfigFile) {
 
 }  // namespace
 }  // namespace vigil::daemon
+
+namespace vigil::daemon {
+namespace {
+
+TEST(ConfigTest, LoggingAndLogPatterns) {
+  Result<Config> c = LoadConfig(R"(logging:
+  level: warn
+  levels: {vigil.rules: debug}
+  console: none
+  file: {path: logs/vigil.log, max_size: 10MB, max_files: 3}
+  overflow: drop
+  queue_size: 64KB
+log_patterns:
+  - name: errors
+    pattern: 'ERROR|FATAL'
+    severity: critical
+    threshold: 5
+    window: 5m
+    files: [app.log]
+    self: true
+    labels: {team: ml}
+slo_files: [slo/*.yml]
+)",
+                                "/etc/vigil/vigil.yml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->logging.level, logging::Level::kWarn);
+  ASSERT_EQ(c->logging.levels.size(), 1u);
+  EXPECT_EQ(c->logging.levels[0].second, logging::Level::kDebug);
+  EXPECT_EQ(c->logging.console, "none");
+  EXPECT_EQ(c->logging.file, "/etc/vigil/logs/vigil.log");
+  EXPECT_EQ(c->logging.file_max_bytes, 10u << 20);
+  EXPECT_EQ(c->logging.file_max_files, 3u);
+  EXPECT_EQ(c->logging.overflow, logging::Overflow::kDrop);
+  EXPECT_EQ(c->logging.queue_bytes, 64u << 10);
+  ASSERT_EQ(c->log_patterns.size(), 1u);
+  const auto& p = c->log_patterns[0];
+  EXPECT_EQ(p.rule.threshold, 5u);
+  EXPECT_EQ(p.rule.window, std::chrono::minutes(5));
+  EXPECT_EQ(p.rule.sources,
+            (std::vector<std::string>{"/etc/vigil/app.log", std::string(kSelfLogSource)}));
+  EXPECT_EQ(p.labels.Get("team"), "ml");
+  EXPECT_EQ(c->slo_files, std::vector<std::string>{"/etc/vigil/slo/*.yml"});
+}
+
+TEST(ConfigTest, LoggingAndLogPatternErrorsNameTheirPlace) {
+  auto err = [](std::string_view text) {
+    Result<Config> c = LoadConfig(text, "v.yml");
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  EXPECT_EQ(err("log_patterns:\n  - name: e\n    pattern: 'ERROR('\n    self: true\n"),
+            "v.yml:3:14: log pattern \"e\": invalid regular expression: missing ): ERROR(");
+  EXPECT_EQ(err("log_patterns:\n  - name: e\n    pattern: x\n"),
+            "v.yml:2:5: log pattern \"e\": needs files to tail or self: true (vigil's own log)");
+  EXPECT_EQ(err("log_patterns:\n  - {name: e, pattern: x, self: true, threshold: 0}\n"),
+            "v.yml:2:50: log_pattern: threshold must be between 1 and 1048576");
+  EXPECT_EQ(err("log_patterns:\n  - {name: e, pattern: x, self: true}\n  - {name: e, pattern: y, self: true}\n"),
+            "v.yml:3:5: log pattern \"e\": duplicate name");
+  EXPECT_EQ(err("log_patterns:\n  - {name: e, pattern: x, self: true, colour: red}\n"),
+            "v.yml:2:39: unknown field \"colour\" in log_pattern");
+  EXPECT_EQ(err("logging:\n  level: loud\n"),
+            "v.yml:2:10: unknown log level \"loud\" (want trace, debug, info, warn, error, "
+            "critical or off)");
+  EXPECT_EQ(err("logging:\n  overflow: sometimes\n"),
+            "v.yml:2:13: logging.overflow: want block or drop, got \"sometimes\"");
+  EXPECT_EQ(err("logging:\n  file: {max_size: 0, path: x}\n"),
+            "v.yml:2:20: logging.file.max_size: must be positive");
+}
+
+}  // namespace
+}  // namespace vigil::daemon
