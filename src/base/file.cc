@@ -1,8 +1,10 @@
 #include "base/file.h"
 
 #include <fcntl.h>
+#include <glob.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -115,6 +117,21 @@ Status MakeDirs(const std::string& dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec) return InternalError("mkdir " + dir + ": " + ec.message());
   return Status::OK();
+}
+
+Result<std::vector<std::string>> ExpandGlob(const std::string& pattern) {
+  glob_t g{};
+  const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+  std::vector<std::string> files;
+  if (rc == 0) {
+    for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
+  }
+  ::globfree(&g);
+  if (rc != 0 && rc != GLOB_NOMATCH) {
+    return InvalidArgumentError("cannot expand \"" + pattern + "\"");
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 }  // namespace vigil

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "vigil/result.h"
@@ -39,5 +40,8 @@ Status WriteFileSync(const std::string& path, std::string_view data);
 Status SyncDir(const std::string& dir);
 // Creates dir and its parents (like mkdir -p).
 Status MakeDirs(const std::string& dir);
+// The paths a shell glob names, sorted; none is an empty list, not an error
+// (as Prometheus' rule_files). kInvalidArgument when it cannot be expanded.
+Result<std::vector<std::string>> ExpandGlob(const std::string& pattern);
 
 }  // namespace vigil

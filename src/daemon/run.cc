@@ -1,6 +1,5 @@
 #include "daemon/run.h"
 
-#include <glob.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 #include "alertmanager/api.h"
 #include "alertmanager/config.h"
 #include "alertmanager/manager.h"
+#include "base/file.h"
 #include "base/status_macros.h"
 #include "daemon/anomaly_scorers.h"
 #include "daemon/api.h"
@@ -72,22 +72,6 @@ Result<std::vector<std::shared_ptr<logging::Sink>>> LogSinks(const LoggingConfig
   return sinks;
 }
 
-// The files a path or glob names, sorted (none: an empty list, as rule_files).
-Result<std::vector<std::string>> ExpandGlob(const std::string& pattern) {
-  glob_t g{};
-  const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
-  std::vector<std::string> files;
-  if (rc == 0) {
-    for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
-  }
-  ::globfree(&g);
-  if (rc != 0 && rc != GLOB_NOMATCH) {
-    return InvalidArgumentError("slo_files: cannot expand \"" + pattern + "\"");
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 // Rule groups of the rule files and the SLO files' generated rules.
 Result<std::vector<rules::GroupNode>> LoadAllRules(const Config& config) {
   VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups,
@@ -97,7 +81,9 @@ Result<std::vector<rules::GroupNode>> LoadAllRules(const Config& config) {
     return templating::ParseAlertTemplate(std::string(name), text).status();
   };
   for (const std::string& pattern : config.slo_files) {
-    VIGIL_ASSIGN_OR_RETURN(std::vector<std::string> files, ExpandGlob(pattern));
+    Result<std::vector<std::string>> files_or = ExpandGlob(pattern);
+    if (!files_or.ok()) return files_or.status().WithPrefix("slo_files");
+    const std::vector<std::string>& files = files_or.value();
     for (const std::string& file : files) {
       VIGIL_ASSIGN_OR_RETURN(slo::SloFile slos, slo::LoadSloFile(file, po));
       VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> generated,

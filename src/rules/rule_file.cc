@@ -1,6 +1,5 @@
 #include "rules/rule_file.h"
 
-#include <glob.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -339,17 +338,11 @@ Result<std::vector<GroupNode>> LoadRuleFiles(const std::vector<std::string>& pat
     if (!dir.empty() && !std::filesystem::path(p).is_absolute()) {
       p = (std::filesystem::path(dir) / p).string();
     }
-    glob_t g{};
-    const int rc = ::glob(p.c_str(), 0, nullptr, &g);
-    std::vector<std::string> files;
-    if (rc == 0) {
-      for (size_t i = 0; i < g.gl_pathc; ++i) files.emplace_back(g.gl_pathv[i]);
-    }
-    ::globfree(&g);
-    if (rc != 0 && rc != GLOB_NOMATCH) {
+    Result<std::vector<std::string>> expanded = ExpandGlob(p);
+    if (!expanded.ok()) {
       return InvalidArgumentError("rule_files: cannot expand \"" + pattern + "\"");
     }
-    std::sort(files.begin(), files.end());
+    const std::vector<std::string>& files = expanded.value();
     for (const auto& f : files) {
       VIGIL_ASSIGN_OR_RETURN(std::string text, ReadFile(f));
       VIGIL_ASSIGN_OR_RETURN(std::vector<GroupNode> groups, ParseRuleFile(text, f));
