@@ -119,38 +119,46 @@ std::string ErrorText(httplib::Error e) {
 
 std::string_view DefaultUserAgent() { return "vigil/" VIGIL_VERSION; }
 
-std::string BasicAuthHeaderValue(std::string_view username,
-                                 std::string_view password) {
-  static constexpr char kAlphabet[] =
+std::string Base64Encode(std::string_view in, bool url_safe) {
+  static constexpr char kStd[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string in;
-  in.reserve(username.size() + password.size() + 1);
-  in.append(username).append(":").append(password);
-  std::string out = "Basic ";
+  static constexpr char kUrl[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const char* alphabet = url_safe ? kUrl : kStd;
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     const uint32_t n = (static_cast<uint8_t>(in[i]) << 16) |
                        (static_cast<uint8_t>(in[i + 1]) << 8) |
                        static_cast<uint8_t>(in[i + 2]);
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(kAlphabet[(n >> 6) & 63]);
-    out.push_back(kAlphabet[n & 63]);
+    out.push_back(alphabet[(n >> 18) & 63]);
+    out.push_back(alphabet[(n >> 12) & 63]);
+    out.push_back(alphabet[(n >> 6) & 63]);
+    out.push_back(alphabet[n & 63]);
   }
   if (i + 1 == in.size()) {
     const uint32_t n = static_cast<uint8_t>(in[i]) << 16;
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(alphabet[(n >> 18) & 63]);
+    out.push_back(alphabet[(n >> 12) & 63]);
     out.append("==");
   } else if (i + 2 == in.size()) {
     const uint32_t n = (static_cast<uint8_t>(in[i]) << 16) |
                        (static_cast<uint8_t>(in[i + 1]) << 8);
-    out.push_back(kAlphabet[(n >> 18) & 63]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(kAlphabet[(n >> 6) & 63]);
+    out.push_back(alphabet[(n >> 18) & 63]);
+    out.push_back(alphabet[(n >> 12) & 63]);
+    out.push_back(alphabet[(n >> 6) & 63]);
     out.push_back('=');
   }
   return out;
+}
+
+std::string BasicAuthHeaderValue(std::string_view username,
+                                 std::string_view password) {
+  std::string in;
+  in.reserve(username.size() + password.size() + 1);
+  in.append(username).append(":").append(password);
+  return "Basic " + Base64Encode(in, /*url_safe=*/false);
 }
 
 std::string QueryEscape(std::string_view s) {
@@ -244,6 +252,20 @@ Result<ClientResponse> Client::Post(std::string_view path_and_query,
                                     const Headers& headers) {
   const std::string b(body);
   return Do("POST", path_and_query, &b, content_type, headers);
+}
+
+Result<ClientResponse> Client::Put(std::string_view path_and_query,
+                                   std::string_view body,
+                                   std::string_view content_type,
+                                   const Headers& headers) {
+  const std::string b(body);
+  return Do("PUT", path_and_query, &b, content_type, headers);
+}
+
+Result<ClientResponse> Client::Delete(std::string_view path_and_query,
+                                      const Headers& headers) {
+  const std::string empty;
+  return Do("DELETE", path_and_query, &empty, {}, headers);
 }
 
 Result<ClientResponse> Client::Do(std::string_view method,

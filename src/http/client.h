@@ -1,7 +1,8 @@
 // vigil::http::Client: an HTTP/1.1 (and HTTPS) client for one origin,
 // built on cpp-httplib (no third-party type leaks from this header). Used by
-// scraping (GET) and alert delivery (POST); webhooks, push and remote write
-// will use it too. It knows nothing about metrics.
+// scraping (GET), alert delivery (POST) and Pushgateway pushes (PUT,
+// POST, DELETE); webhooks and remote write will use it too. It knows
+// nothing about metrics.
 //
 //   auto client = Client::Create("http://127.0.0.1:9100",
 //                                {.timeout = std::chrono::seconds(10)});
@@ -102,6 +103,14 @@ class Client {
                               std::string_view body,
                               std::string_view content_type,
                               const Headers& headers = {});
+  // PUT, with the same behaviour as Post() (Pushgateway's replace-group).
+  Result<ClientResponse> Put(std::string_view path_and_query,
+                             std::string_view body,
+                             std::string_view content_type,
+                             const Headers& headers = {});
+  // DELETE origin + `path_and_query`, no body; otherwise as Get().
+  Result<ClientResponse> Delete(std::string_view path_and_query,
+                                const Headers& headers = {});
   // Aborts a request in flight on another thread and refuses later ones.
   // Idempotent.
   void Stop();
@@ -129,6 +138,10 @@ class Client {
 // basic auth.
 std::string BasicAuthHeaderValue(std::string_view username,
                                  std::string_view password);
+
+// RFC 4648 base64 with padding: the standard alphabet, or the URL- and
+// file-name-safe one ("-" and "_") when `url_safe`.
+std::string Base64Encode(std::string_view in, bool url_safe);
 
 // Percent-escapes a query component: RFC 3986 unreserved characters kept,
 // everything else %XX, spaces included ("%20", which every server decodes;

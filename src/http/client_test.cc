@@ -37,6 +37,16 @@ class EchoServer {
                   record(req);
                   res.set_content("got it", "text/plain");
                 });
+    server_.Put("/echo",
+                [record](const httplib::Request& req, httplib::Response& res) {
+                  record(req);
+                  res.set_content(req.body, "text/echo");
+                });
+    server_.Delete("/echo",
+                   [record](const httplib::Request& req, httplib::Response& res) {
+                     record(req);
+                     res.status = 202;
+                   });
     server_.Post("/status/500",
                  [](const httplib::Request&, httplib::Response& res) {
                    res.status = 500;
@@ -100,6 +110,18 @@ class EchoServer {
   std::string body_;
   httplib::Headers headers_;
 };
+
+TEST(ClientTest, Base64Encode) {
+  // RFC 4648 section 10 test vectors.
+  EXPECT_EQ(Base64Encode("", false), "");
+  EXPECT_EQ(Base64Encode("f", false), "Zg==");
+  EXPECT_EQ(Base64Encode("fo", false), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo", false), "Zm9v");
+  EXPECT_EQ(Base64Encode("foobar", false), "Zm9vYmFy");
+  // 0xfb 0xff: "+/8=" in the standard alphabet, "-_8=" URL-safe.
+  EXPECT_EQ(Base64Encode("\xfb\xff", false), "+/8=");
+  EXPECT_EQ(Base64Encode("\xfb\xff", true), "-_8=");
+}
 
 TEST(ClientTest, BasicAuthHeaderValue) {
   EXPECT_EQ(BasicAuthHeaderValue("user", "pass"), "Basic dXNlcjpwYXNz");
@@ -177,6 +199,24 @@ TEST(ClientTest, PostSendsBodyAndContentType) {
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   EXPECT_EQ(g->body, "got it");
   EXPECT_EQ(server.method(), "GET");
+}
+
+TEST(ClientTest, PutAndDelete) {
+  EchoServer server;
+  auto c = Client::Create(server.origin(), {});
+  ASSERT_TRUE(c.ok());
+  Result<ClientResponse> r = (*c)->Put("/echo", "a 1\n", "text/plain; version=0.0.4");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(server.method(), "PUT");
+  EXPECT_EQ(server.body(), "a 1\n");
+  EXPECT_EQ(server.header("Content-Type"), "text/plain; version=0.0.4");
+
+  Result<ClientResponse> d = (*c)->Delete("/echo");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->status, 202);
+  EXPECT_EQ(server.method(), "DELETE");
+  EXPECT_EQ(server.body(), "");
 }
 
 TEST(ClientTest, PostOwnContentTypeAndEmptyBody) {
