@@ -20,7 +20,10 @@ Latency figures also carry `p50_ns` and `p99_ns` counters (each call timed
 on its own); they print as two more figures, <figure>_p50 and <figure>_p99.
 When repetitions were run, the median aggregate is used; otherwise the mean
 of the runs. advantage = anchor / vigil (higher is better for vigil); a figure
-without an anchor prints `anchor=- advantage=-`. Only BENCH lines go to
+without an anchor prints `anchor=- advantage=-`. `--anchor FIGURE=VALUE`
+(repeatable) supplies the anchor of a figure measured outside the binary, in
+the figure's unit (scripts/bench collectors: node_exporter's own collection
+time, in ns). Only BENCH lines go to
 stdout; problems go to stderr and make the exit status 1.
 """
 
@@ -82,8 +85,22 @@ def load(streams):
 
 def main(argv):
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet under `| head`
-    if len(argv) > 1:
-        streams = [open(p) for p in argv[1:]]
+    external = {}
+    paths = []
+    args = argv[1:]
+    while args:
+        a = args.pop(0)
+        if a == "--anchor" or a.startswith("--anchor="):
+            spec = a.split("=", 1)[1] if "=" in a else (args.pop(0) if args else "")
+            figure, _, value = spec.partition("=")
+            try:
+                external[figure] = float(value)
+            except ValueError:
+                raise SystemExit(f"bench_report: --anchor wants FIGURE=NUMBER, got {spec!r}")
+        else:
+            paths.append(a)
+    if paths:
+        streams = [open(p) for p in paths]
     else:
         streams = [sys.stdin]
     runs = load(streams)
@@ -136,6 +153,8 @@ def main(argv):
                 continue
             values[side] = sum(good) / len(good)
             unit = next(u for v, u in got if v is not None)
+        if "anchor" not in values and key in external:
+            values["anchor"] = external[key]
         vigil = values.get("vigil")
         anchor = values.get("anchor")
         v_txt = fmt_number(vigil) if vigil is not None else "-"

@@ -1,9 +1,16 @@
 // Uses only the installed headers: registers metrics, serves them, stops.
 #include <cstdio>
 
+#include "vigil/collectors/gpu_collector.h"
+#include "vigil/collectors/node_collector.h"
 #include "vigil/exporter/exporter.h"
+#include "vigil/exporter/push.h"
 #include "vigil/metrics/registry.h"
 #include "vigil/metrics/scoped_timer.h"
+#include "vigil/ml/feature_logger.h"
+#include "vigil/ml/inference_metrics.h"
+#include "vigil/ml/job_tracker.h"
+#include "vigil/ml/pipeline_profiler.h"
 
 int main() {
   vigil::metrics::Registry registry({.prefix = "consumer"});
@@ -19,6 +26,24 @@ int main() {
     return 1;
   }
   (*exporter)->Stop();
-  std::printf("consumer ok: %zu families\n", registry.Snapshot().size());
+
+  // The ML metric sets, the collectors and the Pushgateway client link too.
+  vigil::metrics::Registry sets;
+  auto inference = vigil::ml::InferenceMetrics::Create(sets, {.model = "owlv2"});
+  auto profiler = vigil::ml::PipelineProfiler::Create(sets, {.pipeline = "dual"});
+  auto features = vigil::ml::FeatureLogger::Create(sets, {.background_flush = false});
+  auto jobs = vigil::ml::JobTracker::Create(sets);
+  auto node = vigil::collectors::NodeCollector::Create();
+  auto push = vigil::exporter::Pushgateway::Create({.job = "consumer", .registry = &sets});
+  if (!inference.ok() || !profiler.ok() || !features.ok() || !jobs.ok() || !node.ok() ||
+      !push.ok()) {
+    std::fprintf(stderr, "consumer: a metric set failed to build\n");
+    return 1;
+  }
+  (*inference)->RecordDetection("person", 0.9);
+  (void)(*jobs)->Start().Finish(vigil::ml::JobStatus::kCompleted);
+  vigil::collectors::GpuCollector gpu({.reporter = [](std::string_view) {}});
+  std::printf("consumer ok: %zu families, %zu ml families, %d GPUs\n", registry.Snapshot().size(),
+              sets.Snapshot().size(), gpu.device_count());
   return registry.Snapshot().size() == 2 ? 0 : 1;
 }
