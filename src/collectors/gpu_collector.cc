@@ -62,6 +62,15 @@ GpuCollector::GpuCollector(GpuCollectorOptions options) {
     report(health_.message);
     return;
   }
+  // NVML addresses at most 64 devices per host; a larger count is garbage.
+  constexpr unsigned int kMaxDevices = 64;
+  if (count > kMaxDevices) {
+    health_ = {false, "NVML unavailable: nvmlDeviceGetCount_v2 reported " +
+                          std::to_string(count) + " devices (more than " +
+                          std::to_string(kMaxDevices) + ")"};
+    report(health_.message);
+    return;
+  }
   std::string problems;
   for (unsigned int i = 0; i < count; ++i) {
     Device d;

@@ -36,6 +36,9 @@ F Lookup(void* handle, const char* name) {
 constexpr unsigned int kInitialProcesses = 32;
 // Processes can start between two calls; give up after this many regrowths.
 constexpr int kMaxProcessAttempts = 4;
+// More compute processes than any GPU runs: a larger count is treated as an
+// error rather than allocated.
+constexpr unsigned int kMaxProcesses = 65536;
 
 }  // namespace
 
@@ -91,11 +94,14 @@ Result<std::unique_ptr<Library>> Library::Open(const std::string& path) {
   sym->memory_v2 = Lookup<MemoryV2Fn>(handle, "nvmlDeviceGetMemoryInfo_v2");
   sym->temperature = Lookup<TemperatureFn>(handle, "nvmlDeviceGetTemperature");
   sym->power = Lookup<PowerFn>(handle, "nvmlDeviceGetPowerUsage");
-  if ((sym->processes = Lookup<ProcessesFn>(handle, "nvmlDeviceGetComputeRunningProcesses_v3"))) {
-    sym->processes_version = "v3";
-  } else if ((sym->processes =
-                  Lookup<ProcessesFn>(handle, "nvmlDeviceGetComputeRunningProcesses_v2"))) {
+  // _v2 first: its records are always 24 bytes, while the R535 drivers'
+  // _v3 wrote 32-byte records (an extra protected-memory field), which this
+  // layout would misread and overrun.
+  if ((sym->processes = Lookup<ProcessesFn>(handle, "nvmlDeviceGetComputeRunningProcesses_v2"))) {
     sym->processes_version = "v2";
+  } else if ((sym->processes =
+                  Lookup<ProcessesFn>(handle, "nvmlDeviceGetComputeRunningProcesses_v3"))) {
+    sym->processes_version = "v3";
   } else if ((sym->processes_v1 =
                   Lookup<ProcessesV1Fn>(handle, "nvmlDeviceGetComputeRunningProcesses"))) {
     sym->processes_version = "v1";
@@ -207,7 +213,9 @@ Return Library::ComputeProcesses(Device device, std::vector<ProcessInfo>* proces
     }
     processes->clear();
     if (r != kErrorInsufficientSize) return r;
-    // `count` is now the number NVML needs; leave room for a few newcomers.
+    // `count` is now the number NVML needs; leave room for a few newcomers,
+    // within a bound (a corrupt count must not allocate gigabytes).
+    if (count > kMaxProcesses) return kErrorInsufficientSize;
     capacity = std::max(count, capacity) + 8;
   }
   return kErrorInsufficientSize;

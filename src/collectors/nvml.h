@@ -18,9 +18,10 @@
 // Memory comes from nvmlDeviceGetMemoryInfo_v2 when the driver has it (used
 // memory without the driver's reservation, as nvidia-smi shows it), else from
 // nvmlDeviceGetMemoryInfo. Running processes come from
-// nvmlDeviceGetComputeRunningProcesses_v3, else
-// _v2 (both with the 24-byte ProcessInfo), else the unversioned call (the
-// 16-byte ProcessInfoV1 of drivers before R450).
+// nvmlDeviceGetComputeRunningProcesses_v2, else _v3 (both with the 24-byte
+// ProcessInfo; _v2 first because the R535 drivers' _v3 wrote 32-byte
+// records), else the unversioned call (the 16-byte ProcessInfoV1 of drivers
+// before R450).
 //
 // Thread safety: thread-safe (NVML's calls are; the library holds no state of
 // its own after Open).

@@ -100,6 +100,8 @@ Status Pushgateway::Add() { return Send("POST"); }
 Status Pushgateway::Delete() { return Send("DELETE"); }
 
 Status Pushgateway::Send(std::string_view method) {
+  // Encoded under the lock: a later push never sends an older snapshot.
+  std::lock_guard<std::mutex> lock(mu_);
   std::string body;
   if (method != "DELETE") {
     const metrics::Registry& registry =
@@ -108,8 +110,6 @@ Status Pushgateway::Send(std::string_view method) {
   }
   const std::string_view content_type =
       exposition::ContentType(exposition::Format::kPrometheusText);
-
-  std::lock_guard<std::mutex> lock(mu_);
   std::chrono::milliseconds backoff = options_.initial_backoff;
   Status last;
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {

@@ -332,6 +332,10 @@ FeatureSummary FeatureLogger::GetSummary() {
   if (!Flush().ok()) write_errors_.Inc();
   std::lock_guard<std::mutex> lock(flush_mu_);
   Trim(Now());
+  return SummaryLocked();
+}
+
+FeatureSummary FeatureLogger::SummaryLocked() const {
   FeatureSummary out;
   out.records = history_.size();
   out.evicted = evicted_count_;
@@ -367,7 +371,11 @@ FeatureSummary FeatureLogger::GetSummary() {
 }
 
 std::string FeatureLogger::ExportJson() {
-  const FeatureSummary summary = GetSummary();
+  if (!Flush().ok()) write_errors_.Inc();
+  // Summary and records from one hold of the lock: they always agree.
+  std::lock_guard<std::mutex> lock(flush_mu_);
+  Trim(Now());
+  const FeatureSummary summary = SummaryLocked();
   nlohmann::json j;
   j["exported_at"] = Now();
   j["retention_seconds"] = options_.retention.count();
@@ -384,10 +392,7 @@ std::string FeatureLogger::ExportJson() {
                   {"evicted", summary.evicted},
                   {"by_input_type", std::move(by_type)}};
   nlohmann::json records = nlohmann::json::array();
-  {
-    std::lock_guard<std::mutex> lock(flush_mu_);
-    for (const FeatureRecord& r : history_) records.push_back(RecordJson(r));
-  }
+  for (const FeatureRecord& r : history_) records.push_back(RecordJson(r));
   j["records"] = std::move(records);
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }

@@ -64,47 +64,56 @@ std::string_view JobStatusName(JobStatus status) {
 
 // --- ChunkScope ---------------------------------------------------------------
 
-ChunkScope::ChunkScope(ChunkScope&& other) noexcept
-    : job_(other.job_), records_(other.records_), start_(other.start_) {
-  other.job_ = nullptr;
-}
-
 ChunkScope::~ChunkScope() {
-  if (job_ == nullptr) return;
-  JobTracker* tracker = job_->tracker();
+  if (state_ == nullptr) return;
+  JobTracker* tracker = state_->tracker.load(std::memory_order_acquire);
   if (tracker == nullptr) return;  // the job finished first
-  tracker->ObserveChunk(job_, records_, tracker->Now() - start_);
+  tracker->ObserveChunk(*state_, records_, tracker->Now() - start_);
 }
 
 // --- Job ----------------------------------------------------------------------
 
-Job::Job(JobTracker* tracker, double start) : tracker_(tracker), start_(start) {}
-
-Job::Job(Job&& other) noexcept
-    : tracker_(other.tracker_.exchange(nullptr)),
-      start_(other.start_),
-      records_(other.records_.load(std::memory_order_relaxed)),
-      duration_(other.duration_.load(std::memory_order_relaxed)) {}
+Job::Job(JobTracker* tracker, double start) : state_(std::make_shared<internal::JobState>()) {
+  state_->tracker.store(tracker, std::memory_order_relaxed);
+  state_->start = start;
+}
 
 Job::~Job() {
   if (tracker() != nullptr) (void)Finish(JobStatus::kFailed);
 }
 
+Job& Job::operator=(Job&& other) noexcept {
+  if (this != &other) {
+    if (tracker() != nullptr) (void)Finish(JobStatus::kFailed);
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+JobTracker* Job::tracker() const {
+  return state_ != nullptr ? state_->tracker.load(std::memory_order_acquire) : nullptr;
+}
+
+uint64_t Job::records() const {
+  return state_ != nullptr ? state_->records.load(std::memory_order_relaxed) : 0;
+}
+
 ChunkScope Job::Chunk(uint64_t records) {
   JobTracker* t = tracker();
-  return ChunkScope(this, records, t != nullptr ? t->Now() : 0);
+  if (t == nullptr) return ChunkScope(nullptr, records, 0);
+  return ChunkScope(state_, records, t->Now());
 }
 
 void Job::RecordChunk(uint64_t records, double seconds) {
-  if (JobTracker* t = tracker()) t->ObserveChunk(this, records, seconds);
+  if (JobTracker* t = tracker()) t->ObserveChunk(*state_, records, seconds);
 }
 
 void Job::AddRecords(uint64_t n) {
   JobTracker* t = tracker();
   if (t == nullptr) return;
-  records_.fetch_add(n, std::memory_order_relaxed);
+  state_->records.fetch_add(n, std::memory_order_relaxed);
   t->records_.Inc(static_cast<double>(n));
-  UpdateThroughput(t);
+  t->UpdateThroughput(*state_);
 }
 
 void Job::RecordRetry(std::string_view reason) {
@@ -118,23 +127,21 @@ void Job::SampleMemory() {
 }
 
 double Job::ElapsedSeconds() const {
+  if (state_ == nullptr) return 0;
   JobTracker* t = tracker();
-  return t != nullptr ? t->Now() - start_ : duration_.load(std::memory_order_relaxed);
-}
-
-void Job::UpdateThroughput(JobTracker* t) {
-  const double elapsed = t->Now() - start_;
-  if (elapsed > 0) t->throughput_.Set(static_cast<double>(records()) / elapsed);
+  return t != nullptr ? t->Now() - state_->start
+                      : state_->duration.load(std::memory_order_relaxed);
 }
 
 Status Job::Finish(JobStatus status) {
+  if (state_ == nullptr) return FailedPreconditionError("job was moved from");
   // Detach first: chunks that end from now on are not counted against a
   // finished job, and a second Finish() sees null.
-  JobTracker* const t = tracker_.exchange(nullptr, std::memory_order_acq_rel);
+  JobTracker* const t = state_->tracker.exchange(nullptr, std::memory_order_acq_rel);
   if (t == nullptr) return FailedPreconditionError("job already finished");
-  UpdateThroughput(t);
+  t->UpdateThroughput(*state_);
   t->ObserveMemory();
-  return t->End(this, status);
+  return t->End(*state_, status);
 }
 
 // --- JobTracker ---------------------------------------------------------------
@@ -217,7 +224,14 @@ Job JobTracker::Start() {
   return Job(this, Now());
 }
 
-void JobTracker::ObserveChunk(Job* job, uint64_t records, double seconds) {
+void JobTracker::UpdateThroughput(internal::JobState& job) {
+  const double elapsed = Now() - job.start;
+  if (elapsed > 0) {
+    throughput_.Set(static_cast<double>(job.records.load(std::memory_order_relaxed)) / elapsed);
+  }
+}
+
+void JobTracker::ObserveChunk(internal::JobState& job, uint64_t records, double seconds) {
   if (records < options_.small_chunk_records) {
     chunk_small_.Observe(seconds);
   } else if (records < options_.large_chunk_records) {
@@ -225,9 +239,9 @@ void JobTracker::ObserveChunk(Job* job, uint64_t records, double seconds) {
   } else {
     chunk_large_.Observe(seconds);
   }
-  job->records_.fetch_add(records, std::memory_order_relaxed);
+  job.records.fetch_add(records, std::memory_order_relaxed);
   records_.Inc(static_cast<double>(records));
-  job->UpdateThroughput(this);
+  UpdateThroughput(job);
   ObserveMemory();
 }
 
@@ -242,9 +256,9 @@ void JobTracker::ObserveMemory() {
   }
 }
 
-Status JobTracker::End(Job* job, JobStatus status) {
-  const double seconds = Now() - job->start_;
-  job->duration_.store(seconds, std::memory_order_relaxed);
+Status JobTracker::End(internal::JobState& job, JobStatus status) {
+  const double seconds = Now() - job.start;
+  job.duration.store(seconds, std::memory_order_relaxed);
   const std::string_view name = JobStatusName(status);
   jobs_->WithLabelValues({options_.job_type, name}).Inc();
   duration_->WithLabelValues({options_.job_type, name}).Observe(seconds);

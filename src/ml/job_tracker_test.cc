@@ -152,6 +152,28 @@ TEST(JobTrackerTest, ChunkAfterFinishIsNotCountedAndCancelledChunkIsNot) {
   EXPECT_EQ(Value(registry, "jobs_total", {{"status", "cancelled"}}), 1);
 }
 
+TEST(JobTrackerTest, ChunkOutlivesAMovedJob) {
+  metrics::Registry registry;
+  Fake fake;
+  auto created = JobTracker::Create(registry, FakeOptions(&fake));
+  ASSERT_TRUE(created.ok());
+  std::vector<Job> jobs;
+  jobs.push_back((*created)->Start());
+  {
+    ChunkScope chunk = jobs[0].Chunk(10);
+    for (int i = 0; i < 8; ++i) jobs.push_back((*created)->Start());  // reallocates
+    fake.now += 1;
+  }  // counted against the job, which now lives elsewhere
+  EXPECT_EQ(jobs[0].records(), 10u);
+  EXPECT_EQ(Value(registry, "job_records_processed_total"), 10);
+  {
+    ChunkScope late = jobs[1].Chunk(5);
+    jobs.erase(jobs.begin() + 1);  // the job is destroyed (finished as failed) first
+  }
+  EXPECT_EQ(Value(registry, "job_records_processed_total"), 10);
+  EXPECT_EQ(Value(registry, "jobs_total", {{"status", "failed"}}), 1);
+}
+
 TEST(JobTrackerTest, PeakResetsWhenANewRunStarts) {
   metrics::Registry registry;
   Fake fake;

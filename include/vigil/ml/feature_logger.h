@@ -175,6 +175,7 @@ class FeatureLogger {
   void Append(FeatureRecord record);
   Status FlushLocked(std::vector<FeatureRecord>* batch);  // with flush_mu_ held
   void Trim(double now);                                // with flush_mu_ held
+  FeatureSummary SummaryLocked() const;                 // with flush_mu_ held
   void Run();
   double Now() const { return options_.wall_seconds(); }
 

@@ -87,28 +87,42 @@ struct JobTrackerOptions {
 class JobTracker;
 class Job;
 
-// Times one chunk and counts its records when it ends (RAII).
+namespace internal {
+// A job's state, shared by the Job and its ChunkScopes so that a chunk may
+// end after the Job object was moved or destroyed.
+struct JobState {
+  std::atomic<JobTracker*> tracker{nullptr};  // null once finished
+  double start = 0;
+  std::atomic<uint64_t> records{0};
+  std::atomic<double> duration{0};   // set when finished
+};
+}  // namespace internal
+
+// Times one chunk and counts its records when it ends (RAII). A chunk that
+// ends after its job finished is not counted.
 class ChunkScope {
  public:
-  ChunkScope(ChunkScope&& other) noexcept;
+  ChunkScope(ChunkScope&& other) noexcept = default;
   ChunkScope& operator=(ChunkScope&&) = delete;
   ChunkScope(const ChunkScope&) = delete;
   ~ChunkScope();
   // Ends the chunk without counting it (it is to be retried, say).
-  void Cancel() { job_ = nullptr; }
+  void Cancel() { state_.reset(); }
 
  private:
   friend class Job;
-  ChunkScope(Job* job, uint64_t records, double start) : job_(job), records_(records), start_(start) {}
-  Job* job_;
+  ChunkScope(std::shared_ptr<internal::JobState> state, uint64_t records, double start)
+      : state_(std::move(state)), records_(records), start_(start) {}
+  std::shared_ptr<internal::JobState> state_;  // null when cancelled or moved from
   uint64_t records_;
   double start_;
 };
 
 class Job {
  public:
-  Job(Job&& other) noexcept;
-  Job& operator=(Job&&) = delete;
+  Job(Job&& other) noexcept = default;
+  // An unfinished job on the left is finished as failed first.
+  Job& operator=(Job&& other) noexcept;
   Job(const Job&) = delete;
   ~Job();
 
@@ -123,21 +137,16 @@ class Job {
   // FailedPrecondition if the job was already finished.
   Status Finish(JobStatus status);
 
-  uint64_t records() const { return records_.load(std::memory_order_relaxed); }
+  uint64_t records() const;
   // Seconds since Start(); after Finish(), the job's duration.
   double ElapsedSeconds() const;
 
  private:
   friend class JobTracker;
-  friend class ChunkScope;
   Job(JobTracker* tracker, double start);
-  void UpdateThroughput(JobTracker* tracker);
-  JobTracker* tracker() const { return tracker_.load(std::memory_order_acquire); }
+  JobTracker* tracker() const;
 
-  std::atomic<JobTracker*> tracker_;  // null once finished or moved from
-  double start_;
-  std::atomic<uint64_t> records_{0};
-  std::atomic<double> duration_{0};  // set by Finish()
+  std::shared_ptr<internal::JobState> state_;  // null when moved from
 };
 
 class JobTracker {
@@ -160,9 +169,10 @@ class JobTracker {
   friend class ChunkScope;
   explicit JobTracker(JobTrackerOptions options);
   Status Init(metrics::Registry& registry);
-  void ObserveChunk(Job* job, uint64_t records, double seconds);
+  void ObserveChunk(internal::JobState& job, uint64_t records, double seconds);
+  void UpdateThroughput(internal::JobState& job);
   void ObserveMemory();
-  Status End(Job* job, JobStatus status);
+  Status End(internal::JobState& job, JobStatus status);
   double Now() const;
 
   const JobTrackerOptions options_;
