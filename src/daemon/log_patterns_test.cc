@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "base/test_util.h"
+
 namespace vigil::daemon {
 namespace {
 
@@ -43,14 +45,7 @@ class Captured {
   std::vector<model::Alert> alerts_;
 };
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/vigil_logpat_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
+using vigil::testing::TempDir;
 
 LogPatternConfig Rule(std::string name, std::string pattern, uint64_t threshold,
                       std::chrono::milliseconds window, std::vector<std::string> sources) {
@@ -67,10 +62,10 @@ bool Firing(const model::Alert& a, std::string_view name) {
 
 TEST(LogPatternAlertsTest, TailedErrorsRaiseAlertWithLabelsAndLastLine) {
   TempDir dir;
-  const std::string file = dir.path + "/app.log";
+  const std::string file = dir.path() + "/app.log";
   { std::ofstream(file) << "starting\n"; }
   Captured captured;
-  LogPatternAlerts lp({.state_dir = dir.path + "/state",
+  LogPatternAlerts lp({.state_dir = dir.path() + "/state",
                        .notify = [&](std::vector<model::Alert> a) { captured.Add(std::move(a)); },
                        .tick = std::chrono::milliseconds(20)});
   ASSERT_TRUE(lp.Apply({Rule("oom", "OutOfMemoryError|out of memory", 2,
@@ -96,7 +91,7 @@ TEST(LogPatternAlertsTest, TailedErrorsRaiseAlertWithLabelsAndLastLine) {
   EXPECT_EQ(alert.annotations.Get("source"), file);
   EXPECT_NE(alert.annotations.Get("summary").find("2 log lines matched"), std::string_view::npos);
   lp.Stop();
-  EXPECT_TRUE(std::filesystem::exists(dir.path + "/state/offsets"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() + "/state/offsets"));
 }
 
 TEST(LogPatternAlertsTest, SelfLinesFireAndResolveWhenTheyAgeOut) {

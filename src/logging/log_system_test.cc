@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/test_util.h"
+
 namespace vigil::logging {
 namespace {
 
@@ -269,18 +271,7 @@ TEST(LogSystemTest, ShutdownWritesQueuedLinesThenWritesSynchronously) {
   EXPECT_EQ(f.sink->size(), 51u);
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/vigil_logging_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using vigil::testing::TempDir;
 
 TEST(RotatingFileSinkTest, RotatesBySizeAndKeepsCount) {
   TempDir dir;

@@ -316,7 +316,6 @@ void FeatureLogger::Trim(double now) {
   while (!history_.empty() && history_.front().timestamp_s < cutoff) history_.pop_front();
   while (history_.size() > options_.max_history) {
     history_.pop_front();
-    ++evicted_count_;
     evicted_.Inc();
   }
 }
@@ -338,7 +337,7 @@ FeatureSummary FeatureLogger::GetSummary() {
 FeatureSummary FeatureLogger::SummaryLocked() const {
   FeatureSummary out;
   out.records = history_.size();
-  out.evicted = evicted_count_;
+  out.evicted = static_cast<uint64_t>(evicted_.Value());
   std::map<std::string, uint64_t> quality_n;
   for (const FeatureRecord& r : history_) {
     if (r.kind == FeatureRecord::Kind::kCustom) continue;

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/test_util.h"
 #include "metrics/test_util.h"
 
 namespace vigil::ml {
@@ -30,18 +31,7 @@ double Value(const metrics::Registry& r, const std::string& family,
   return f->type == metrics::MetricType::kHistogram ? static_cast<double>(m->count) : m->value;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/vigil-feature-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf " + path_).c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using vigil::testing::TempDir;
 
 struct FakeClock {
   std::atomic<double> now{1.7e9};

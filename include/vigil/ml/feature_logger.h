@@ -195,7 +195,6 @@ class FeatureLogger {
   // Taken before buffer_mu_ when both are needed.
   std::mutex flush_mu_;
   std::deque<FeatureRecord> history_;  // guarded by flush_mu_
-  uint64_t evicted_count_ = 0;         // guarded by flush_mu_
   std::FILE* jsonl_ = nullptr;         // guarded by flush_mu_
   bool jsonl_failed_ = false;          // guarded by flush_mu_
 
