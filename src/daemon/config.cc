@@ -18,6 +18,7 @@
 
 #include "base/file.h"
 #include "base/status_macros.h"
+#include "http/server.h"
 #include "model/duration.h"
 #include "model/yaml_reader.h"
 
@@ -135,6 +136,8 @@ class Loader {
   Status Alertmanager(const YAML::Node& node, Config* c);
   Status Logging(const YAML::Node& key, const YAML::Node& v, Config* c);
   Status LogPatterns(const YAML::Node& key, const YAML::Node& v, Config* c);
+  Status Web(const YAML::Node& key, const YAML::Node& v, Config* c);
+  Status Collectors(const YAML::Node& key, const YAML::Node& v, Config* c);
   // Where a job's fields were, for messages raised after the walk.
   struct JobMarks {
     YAML::Mark job_name;
@@ -288,6 +291,76 @@ Status Loader::EmbeddedAlertmanager(const YAML::Node& key, const YAML::Node& v, 
                                }));
   if (am.config_file.empty()) return Error(key.Mark(), "alertmanager: config_file is required");
   return Status::OK();
+}
+
+Status Loader::Web(const YAML::Node& key, const YAML::Node& v, Config* c) {
+  WebSection& w = c->web;
+  return Fields(key, v, "web", [&](const std::string& f, const YAML::Node& fk,
+                                   const YAML::Node& fv) -> Status {
+    if (f == "listen_address") {
+      VIGIL_ASSIGN_OR_RETURN(w.listen_address, String(f, fk, fv));
+      std::string host;
+      int port = 0;
+      Status st = http::ParseListenAddress(w.listen_address, &host, &port);
+      if (!st.ok()) return Error(fk, fv, st.message());
+      return Status::OK();
+    }
+    if (f == "config_file") {
+      VIGIL_ASSIGN_OR_RETURN(std::string path, String(f, fk, fv));
+      if (path.empty()) return Error(fk, fv, "config_file: must not be empty");
+      w.config_file = File(path);
+      return Status::OK();
+    }
+    if (f == "external_url") {
+      VIGIL_ASSIGN_OR_RETURN(w.external_url, String(f, fk, fv));
+      if (!w.external_url.starts_with("http://") && !w.external_url.starts_with("https://")) {
+        return Error(fk, fv, "external_url \"" + w.external_url +
+                                 "\" must start with http:// or https://");
+      }
+      return Status::OK();
+    }
+    if (f == "max_request_bytes") {
+      VIGIL_ASSIGN_OR_RETURN(w.max_request_bytes, ByteSize(f, fk, fv));
+      if (w.max_request_bytes < 1024) {
+        return Error(fk, fv, "max_request_bytes must be at least 1KB");
+      }
+      return Status::OK();
+    }
+    if (f == "rate_limit") {
+      return Fields(fk, fv, "rate_limit", [&](const std::string& g, const YAML::Node& gk,
+                                              const YAML::Node& gv) -> Status {
+        if (g != "requests_per_second" && g != "burst") return Unknown(gk, g, "rate_limit");
+        VIGIL_ASSIGN_OR_RETURN(double x, r_.Float(g, gk, gv));
+        if (!(x >= 0) || x > 1e9) {
+          return Error(gk, gv, g + " must be a number in [0, 1e9]");
+        }
+        (g == "burst" ? w.rate_limit_burst : w.rate_limit_rps) = x;
+        return Status::OK();
+      });
+    }
+    return Unknown(fk, f, "web");
+  });
+}
+
+Status Loader::Collectors(const YAML::Node& key, const YAML::Node& v, Config* c) {
+  CollectorsSection& cs = c->collectors;
+  return Fields(key, v, "collectors", [&](const std::string& f, const YAML::Node& fk,
+                                          const YAML::Node& fv) -> Status {
+    if (f == "node") {
+      VIGIL_ASSIGN_OR_RETURN(cs.node, Bool(f, fk, fv));
+      return Status::OK();
+    }
+    if (f == "gpu") {
+      VIGIL_ASSIGN_OR_RETURN(cs.gpu, Bool(f, fk, fv));
+      return Status::OK();
+    }
+    if (f == "nvml_library") {
+      VIGIL_ASSIGN_OR_RETURN(cs.nvml_library, String(f, fk, fv));
+      if (cs.nvml_library.empty()) return Error(fk, fv, "nvml_library: must not be empty");
+      return Status::OK();
+    }
+    return Unknown(fk, f, "collectors");
+  });
 }
 
 Status Loader::Logging(const YAML::Node& key, const YAML::Node& v, Config* c) {
@@ -918,6 +991,8 @@ Result<Config> Loader::Load(std::string_view text) {
                       if (name == "alertmanager") return EmbeddedAlertmanager(k, v, &c);
                       if (name == "logging") return Logging(k, v, &c);
                       if (name == "log_patterns") return LogPatterns(k, v, &c);
+                      if (name == "web") return Web(k, v, &c);
+                      if (name == "collectors") return Collectors(k, v, &c);
                       if (name == "slo_files") {
                         VIGIL_ASSIGN_OR_RETURN(c.slo_files, StringList(name, k, v));
                         for (auto& f : c.slo_files) {

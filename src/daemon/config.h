@@ -135,6 +135,36 @@ struct LogPatternConfig {
   model::Labels annotations;
 };
 
+// `web`: vigil's HTTP server (Prometheus has these as --web.* flags).
+//
+//   web:
+//     listen_address: 127.0.0.1:9090   # the --listen flag wins when given
+//     config_file: web.yml             # TLS and auth (daemon/web_config.h)
+//     external_url: https://vigil.example.com/
+//     max_request_bytes: 16MB          # larger bodies get 413
+//     rate_limit: {requests_per_second: 100, burst: 200}  # per client; off by default
+struct WebSection {
+  std::string listen_address;  // empty: the flag or 127.0.0.1:9090
+  std::string config_file;     // resolved against the file's directory
+  std::string external_url;
+  uint64_t max_request_bytes = 16 << 20;
+  double rate_limit_rps = 0;  // 0: no limit
+  double rate_limit_burst = 0;
+};
+
+// `collectors`: what vigil's own registry collects about its host (scraped
+// into the storage with job "vigil", served on /metrics).
+//
+//   collectors:
+//     node: true                  # node_exporter's cpu, memory, disk, net, fs
+//     gpu: true                   # NVML through dlopen; nothing without a GPU
+//     nvml_library: libnvidia-ml.so.1
+struct CollectorsSection {
+  bool node = true;
+  bool gpu = true;
+  std::string nvml_library = "libnvidia-ml.so.1";
+};
+
 struct Config {
   std::string filename;  // as given to the loader
   GlobalConfig global;
@@ -151,6 +181,8 @@ struct Config {
   // SLO files (docs/formats/slo.md), compiled to rule groups evaluated with
   // the rule files; paths or globs resolved like rule_files.
   std::vector<std::string> slo_files;
+  WebSection web;
+  CollectorsSection collectors;
 };
 
 // The source name of vigil's own log lines in log-pattern rules.

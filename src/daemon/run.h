@@ -21,7 +21,8 @@ namespace vigil::daemon {
 struct RunOptions {
   std::string config_file;
   std::string storage_path;  // overrides storage.path of the file when set
-  std::string listen_address = "127.0.0.1:9090";
+  // Empty: the configuration's web.listen_address, else 127.0.0.1:9090.
+  std::string listen_address;
   // Stop after this many seconds (0: run until signalled); for tests.
   double duration_s = 0;
   // The query engine's limits (Prometheus' --query.* flags).

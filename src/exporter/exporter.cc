@@ -112,9 +112,13 @@ Exporter::Exporter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Exporter::~Exporter() { Stop(); }
 
 Result<std::unique_ptr<Exporter>> Exporter::Create(ExporterOptions options) {
-  auto impl = std::make_unique<Impl>();
+  return internal::ExporterAccess::Create(std::move(options), http::ServerOptions{});
+}
+
+Result<std::unique_ptr<Exporter>> internal::ExporterAccess::Create(ExporterOptions options,
+                                                                   http::ServerOptions so) {
+  auto impl = std::make_unique<Exporter::Impl>();
   impl->registry = options.registry != nullptr ? options.registry : &metrics::Registry::Default();
-  http::ServerOptions so;
   so.listen_address = options.listen_address;
   so.max_body_bytes = options.max_request_bytes;
   so.worker_threads = options.worker_threads;
@@ -122,7 +126,7 @@ Result<std::unique_ptr<Exporter>> Exporter::Create(ExporterOptions options) {
   if (!server.ok()) return server.status().WithPrefix("exporter");
   impl->server = std::move(server).value();
   impl->options = std::move(options);
-  Impl* p = impl.get();
+  Exporter::Impl* p = impl.get();
   impl->server->Handle("GET", "/metrics",
                        [p](const http::Request& q, http::Response* r) { p->ServeMetrics(q, r); });
   impl->server->Handle("GET", "/metrics.json",

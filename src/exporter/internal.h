@@ -12,6 +12,11 @@ namespace vigil::exporter::internal {
 
 struct ExporterAccess {
   static http::Server& server(Exporter& exporter);
+  // Create() with the HTTP server's options given whole (TLS, auth, rate
+  // limits); listen_address, max_body_bytes and worker_threads come from
+  // `options` as in Create().
+  static Result<std::unique_ptr<Exporter>> Create(ExporterOptions options,
+                                                  http::ServerOptions server_options);
 };
 
 }  // namespace vigil::exporter::internal

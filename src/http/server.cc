@@ -1,6 +1,8 @@
 #include "http/server.h"
 
 #include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <chrono>
@@ -10,6 +12,9 @@
 #include <set>
 #include <string_view>
 #include <thread>
+
+#include "base/status_macros.h"
+#include "http/security.h"
 
 namespace vigil::http {
 
@@ -55,6 +60,84 @@ std::string PathPattern(const std::string& path, std::vector<std::string>* names
   }
   return out;
 }
+std::string OpenSslError() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof(buf));
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown error" : out;
+}
+
+Result<int> TlsVersion(const std::string& name) {
+  if (name == "TLS10") return TLS1_VERSION;
+  if (name == "TLS11") return TLS1_1_VERSION;
+  if (name == "TLS12") return TLS1_2_VERSION;
+  if (name == "TLS13") return TLS1_3_VERSION;
+  return InvalidArgumentError("unknown TLS version \"" + name +
+                              "\" (want TLS10, TLS11, TLS12 or TLS13)");
+}
+
+// Any certificate will do ("RequireAnyClientCert", "RequestClientCert").
+int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
+
+// Fills a server context from ServerTlsOptions; an error says what failed.
+Status SetUpTls(const ServerTlsOptions& tls, SSL_CTX* ctx) {
+  ERR_clear_error();
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 |
+                               SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1) {
+    return InvalidArgumentError("tls cert_file " + tls.cert_file + ": " + OpenSslError());
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return InvalidArgumentError("tls key_file " + tls.key_file + ": " + OpenSslError());
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return InvalidArgumentError("tls key_file " + tls.key_file +
+                                " does not match cert_file " + tls.cert_file);
+  }
+  VIGIL_ASSIGN_OR_RETURN(int min_version, TlsVersion(tls.min_version.empty() ? "TLS12"
+                                                                             : tls.min_version));
+  SSL_CTX_set_min_proto_version(ctx, min_version);
+  if (!tls.max_version.empty()) {
+    VIGIL_ASSIGN_OR_RETURN(int max_version, TlsVersion(tls.max_version));
+    if (max_version < min_version) {
+      return InvalidArgumentError("tls max_version " + tls.max_version +
+                                  " is below min_version " + tls.min_version);
+    }
+    SSL_CTX_set_max_proto_version(ctx, max_version);
+  }
+  const std::string& type = tls.client_auth_type;
+  const bool verify = type == "VerifyClientCertIfGiven" || type == "RequireAndVerifyClientCert";
+  if (!tls.client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(ctx, tls.client_ca_file.c_str(), nullptr) != 1) {
+      return InvalidArgumentError("tls client_ca_file " + tls.client_ca_file + ": " +
+                                  OpenSslError());
+    }
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
+    if (names != nullptr) SSL_CTX_set_client_CA_list(ctx, names);
+  } else if (verify) {
+    return InvalidArgumentError("tls client_auth_type " + type + " needs a client_ca_file");
+  }
+  if (type.empty() || type == "NoClientCert") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  } else if (type == "RequestClientCert") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, AcceptAnyCertificate);
+  } else if (type == "RequireAnyClientCert") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       AcceptAnyCertificate);
+  } else if (type == "VerifyClientCertIfGiven") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  } else if (type == "RequireAndVerifyClientCert") {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  } else {
+    return InvalidArgumentError("unknown tls client_auth_type \"" + type + "\"");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -70,6 +153,8 @@ struct Server::Impl {
   std::map<std::string, std::set<std::string>> methods_by_path;  // set before Start
   // A fresh httplib server per Start(): a stopped one cannot listen again.
   std::unique_ptr<httplib::Server> server;
+  std::unique_ptr<internal::Authenticator> auth;
+  std::unique_ptr<internal::RateLimiter> limiter;
 
   void Configure(httplib::Server& srv);
   std::thread thread;
@@ -96,6 +181,32 @@ void Server::Impl::Configure(httplib::Server& srv) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<char*>(&yes), sizeof(yes));
   });
+  // Rate limit, then authentication, before any route runs.
+  srv.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (limiter->enabled() && !limiter->Allow(req.remote_addr, std::chrono::steady_clock::now())) {
+      res.status = 429;
+      res.set_header("Retry-After", "1");
+      res.set_content("too many requests from " + req.remote_addr + "\n",
+                      "text/plain; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!auth->Allow(req.get_header_value("Authorization"))) {
+      res.status = 401;
+      if (!options.auth.basic_auth_users.empty()) {
+        res.set_header("WWW-Authenticate", "Basic realm=\"vigil\"");
+      } else {
+        res.set_header("WWW-Authenticate", "Bearer realm=\"vigil\"");
+      }
+      res.set_content("unauthorized\n", "text/plain; charset=utf-8");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  if (!options.response_headers.empty()) {
+    srv.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+      for (const auto& [k, v] : options.response_headers) res.set_header(k.c_str(), v);
+    });
+  }
   srv.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         res.status = 500;
@@ -113,6 +224,15 @@ void Server::Impl::Configure(httplib::Server& srv) {
       httplib::Request full = req;
       const bool chunked =
           req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+      if (req.has_header("Content-Length") &&
+          std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > max_body) {
+        // Refused before reading: the library would stop reading and
+        // report an incomplete body.
+        res.status = 413;
+        res.set_content("request body larger than " + std::to_string(max_body) + " bytes\n",
+                        "text/plain; charset=utf-8");
+        return;
+      }
       if (req.has_header("Content-Length") || chunked) {
         bool too_big = false;
         const bool ok = reader([&](const char* data, size_t n) {
@@ -207,7 +327,21 @@ Status Server::Start() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (impl_->started) return Status::OK();
   Impl* impl = impl_.get();
-  impl->server = std::make_unique<httplib::Server>();
+  impl->auth = std::make_unique<internal::Authenticator>(impl->options.auth);
+  impl->limiter = std::make_unique<internal::RateLimiter>(impl->options.rate_limit);
+  if (impl->options.tls.has_value()) {
+    Status tls_status;
+    const ServerTlsOptions& tls = *impl->options.tls;
+    auto ssl = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
+      tls_status = SetUpTls(tls, &ctx);
+      return tls_status.ok();
+    });
+    if (!tls_status.ok()) return tls_status;
+    if (!ssl->is_valid()) return InternalError("cannot create a TLS context: " + OpenSslError());
+    impl->server = std::move(ssl);
+  } else {
+    impl->server = std::make_unique<httplib::Server>();
+  }
   impl->Configure(*impl->server);
   // Known paths answered with the wrong method get 405 instead of 404.
   impl->server->set_error_handler([impl](const httplib::Request& req, httplib::Response& res) {

@@ -7,6 +7,11 @@
 //   VIGIL_RETURN_IF_ERROR((*server)->Start());
 //   int port = (*server)->port();
 //
+// Security (daemon/web_config.h reads Prometheus' web-config file into
+// these options): optional TLS, Basic and Bearer authentication (401 with
+// WWW-Authenticate when missing or wrong, before any handler runs) and a
+// per-client rate limit (429).
+//
 // Requests larger than max_body_bytes get 413, malformed ones 400 (from the
 // library's parser), unknown paths 404, known paths with another method 405
 // with an Allow header. A handler that throws gets a 500; the server keeps
@@ -19,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -49,12 +55,50 @@ struct Response {
 
 using Handler = std::function<void(const Request&, Response*)>;
 
+// TLS for the server (Prometheus web-config's tls_server_config).
+struct ServerTlsOptions {
+  std::string cert_file;  // PEM certificate chain
+  std::string key_file;   // PEM private key
+  // Client certificates: "NoClientCert" (default), "RequestClientCert",
+  // "RequireAnyClientCert", "VerifyClientCertIfGiven" or
+  // "RequireAndVerifyClientCert" (Go's tls.ClientAuthType names).
+  std::string client_auth_type = "NoClientCert";
+  std::string client_ca_file;  // PEM CAs that verify client certificates
+  std::string min_version = "TLS12";  // TLS10..TLS13
+  std::string max_version;            // empty: the library's newest
+};
+
+// Who may call the server. With neither users nor tokens everyone may.
+// With both, either a valid Basic or a valid Bearer credential passes.
+struct AuthOptions {
+  // user -> bcrypt hash ($2a$, $2b$ or $2y$), as web-config's
+  // basic_auth_users. A verified (user, password) pair is remembered, so
+  // only a client's first request pays for bcrypt.
+  std::map<std::string, std::string> basic_auth_users;
+  // Accepted "Authorization: Bearer <token>" tokens, compared in constant
+  // time.
+  std::vector<std::string> bearer_tokens;
+  bool enabled() const { return !basic_auth_users.empty() || !bearer_tokens.empty(); }
+};
+
+// A token bucket per client address: `burst` requests at once, refilled at
+// `requests_per_second`. Over the limit: 429 with Retry-After. 0: no limit.
+struct RateLimitOptions {
+  double requests_per_second = 0;
+  double burst = 0;  // 0: max(1, requests_per_second)
+};
+
 struct ServerOptions {
   std::string listen_address = "127.0.0.1:9464";  // host:port; port 0 picks a free one
   size_t max_body_bytes = 1 << 20;
   int worker_threads = 4;
   int read_timeout_s = 5;
   int write_timeout_s = 5;
+  std::optional<ServerTlsOptions> tls;  // absent: plain HTTP
+  AuthOptions auth;
+  RateLimitOptions rate_limit;
+  // Added to every response (web-config's http_server_config.headers).
+  std::vector<std::pair<std::string, std::string>> response_headers;
 };
 
 // Splits "host:port" (or "[v6]:port"); an error names what is wrong.
