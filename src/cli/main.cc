@@ -1,12 +1,15 @@
 // The vigil binary. Subcommands:
-//   vigil demo [--listen ADDR] [--duration SECONDS]
+//   vigil demo [--listen ADDR] [--duration SECONDS] [--dir DIR] [--cycle SECONDS]
 //   vigil run --config FILE [--storage.path DIR] [--listen ADDR]
 //   vigil tsdb import FILE --storage.path DIR
 //   vigil tsdb dump --storage.path DIR [--min-time MS] [--max-time MS]
 //   vigil promqltest [--verbose] FILE...
 //   vigil test rules FILE...
 //   vigil check rules FILE...
+//   vigil check config FILE...
+//   vigil query [--url URL] [--time T | --start T --end T] EXPR
 //   vigil slo generate FILE [-o OUT]
+//   vigil dashboards generate|check ...
 //   vigil version
 #include <cstdint>
 #include <cstdio>
@@ -18,12 +21,15 @@
 #include <string>
 #include <vector>
 
+#include "cli/dashboards.h"
 #include "cli/demo.h"
 #include "cli/nab.h"
 #include "cli/promqltest.h"
+#include "cli/query.h"
 #include "cli/rule_tests.h"
 #include "cli/slo.h"
 #include "cli/tsdb_import.h"
+#include "daemon/check.h"
 #include "daemon/run.h"
 #include "model/duration.h"
 
@@ -33,9 +39,12 @@ constexpr const char* kUsage =
     "usage: vigil <command> [flags]\n"
     "\n"
     "commands:\n"
-    "  demo [--listen ADDR] [--duration SECONDS]\n"
-    "        run a simulated, instrumented inference service and serve its\n"
-    "        metrics on ADDR (default 127.0.0.1:9464) until SIGINT/SIGTERM\n"
+    "  demo [--listen ADDR] [--duration SECONDS] [--dir DIR] [--cycle SECONDS]\n"
+    "        run a simulated inference service (ML metric sets) monitored by\n"
+    "        an in-process vigil: rules, anomalies, an SLO, log patterns and\n"
+    "        alerts to the log receiver, with the UI on ADDR (default\n"
+    "        127.0.0.1:9464); incidents repeat every --cycle seconds (240);\n"
+    "        files go to DIR (default a new /tmp/vigil-demo-*)\n"
     "  run --config FILE [--storage.path DIR] [--listen ADDR]\n"
     "      [--query.timeout DUR] [--query.max-samples N]\n"
     "      [--query.max-concurrency N] [--query.lookback-delta DUR]\n"
@@ -65,6 +74,14 @@ constexpr const char* kUsage =
     "  test rules FILE...\n"
     "        run rule unit tests (promtool test rules' format); exits 1 if\n"
     "        any test fails\n"
+    "  check config FILE...\n"
+    "        load a vigil run configuration with everything it names (rule,\n"
+    "        SLO, alert manager and web-config files) without starting;\n"
+    "        errors name file:line:column; exits 1 on any error\n"
+    "  query [--url URL] [--time T | --start T --end T [--step DUR]]\n"
+    "        [--format text|json] [--user U:P] [--bearer-token-file F] EXPR\n"
+    "        evaluate PromQL on a vigil or Prometheus-compatible server\n"
+    "        (default http://127.0.0.1:9090)\n"
     "  check rules FILE...\n"
     "        check Prometheus rule files (as promtool check rules); exits 1\n"
     "        if any file has an error\n"
@@ -73,6 +90,13 @@ constexpr const char* kUsage =
     "        file of SLI recording rules and multi-window, multi-burn-rate\n"
     "        alerts, written to OUT (default: standard output); exits 1 if\n"
     "        the SLO file has an error\n"
+    "  dashboards generate [--out DIR] [--datasource UID] [--namespace NS]\n"
+    "                      [--title-prefix TEXT] [--slo FILE]...\n"
+    "        write Grafana dashboards (docs/dashboards.md) for the ML metric\n"
+    "        sets, anomalies and SLOs to DIR (default: the current directory)\n"
+    "  dashboards check FILE...\n"
+    "        check Grafana dashboard JSON (fields, layout, PromQL); exits 1 if\n"
+    "        any file has a problem\n"
     "  version\n"
     "        print the version\n";
 
@@ -103,6 +127,16 @@ int Demo(int argc, char** argv) {
       opts.duration_s = std::strtod(v, &end);
       if (*end != '\0' || opts.duration_s < 0) {
         std::fprintf(stderr, "vigil demo: --duration \"%s\" must be a number of seconds >= 0\n", v);
+        return 2;
+      }
+    } else if (flag == "--dir") {
+      opts.dir = value("--dir");
+    } else if (flag == "--cycle") {
+      char* end = nullptr;
+      const char* v = value("--cycle");
+      opts.cycle_s = std::strtod(v, &end);
+      if (*end != '\0' || !(opts.cycle_s >= 120)) {
+        std::fprintf(stderr, "vigil demo: --cycle \"%s\" must be a number of seconds >= 120\n", v);
         return 2;
       }
     } else {
@@ -361,6 +395,26 @@ int RulesCommand(const std::string& cmd, int argc, char** argv) {
                        : vigil::cli::CheckRuleFiles(files, stdout, stderr);
 }
 
+// `vigil check config FILE...`: everything `vigil run` would load.
+int CheckConfig(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: vigil check config FILE...\n");
+    return 2;
+  }
+  int rc = 0;
+  for (int i = 3; i < argc; ++i) {
+    std::string report;
+    vigil::Status st = vigil::daemon::CheckConfigFile(argv[i], &report);
+    if (st.ok()) {
+      std::printf("SUCCESS: %s", report.c_str());
+    } else {
+      std::fprintf(stderr, "FAILED: %s\n", st.ToString().c_str());
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -370,7 +424,18 @@ int main(int argc, char** argv) {
   if (cmd == "tsdb") return Tsdb(argc, argv);
   if (cmd == "run") return RunDaemon(argc, argv);
   if (cmd == "promqltest") return PromqlTest(argc, argv);
+  if (cmd == "check" && argc >= 3 && std::string(argv[2]) == "config") {
+    return CheckConfig(argc, argv);
+  }
   if (cmd == "test" || cmd == "check") return RulesCommand(cmd, argc, argv);
+  if (cmd == "dashboards") {
+    return vigil::cli::RunDashboardsCommand(std::vector<std::string>(argv + 2, argv + argc),
+                                            stdout, stderr);
+  }
+  if (cmd == "query") {
+    return vigil::cli::RunQueryCommand(std::vector<std::string>(argv + 2, argv + argc), stdout,
+                                       stderr);
+  }
   if (cmd == "nab") return Nab(argc, argv);
   if (cmd == "slo") {
     return vigil::cli::RunSloCommand(std::vector<std::string>(argv + 2, argv + argc), stdout,

@@ -18,10 +18,10 @@
 #include "alertmanager/api.h"
 #include "alertmanager/config.h"
 #include "alertmanager/manager.h"
-#include "base/file.h"
 #include "base/status_macros.h"
 #include "daemon/anomaly_scorers.h"
 #include "daemon/api.h"
+#include "daemon/check.h"
 #include "daemon/config.h"
 #include "daemon/log_patterns.h"
 #include "daemon/web_config.h"
@@ -32,8 +32,6 @@
 #include "rules/rule_file.h"
 #include "scrape/manager.h"
 #include "scrape/self_scraper.h"
-#include "slo/slo.h"
-#include "templating/template.h"
 #include "tsdb/db.h"
 #include "vigil/collectors/gpu_collector.h"
 #include "vigil/collectors/node_collector.h"
@@ -56,28 +54,6 @@ Result<std::vector<std::shared_ptr<logging::Sink>>> LogSinks(const daemon::Loggi
     sinks.push_back(std::move(file));
   }
   return sinks;
-}
-
-// Rule groups of the rule files and the SLO files' generated rules.
-Result<std::vector<rules::GroupNode>> LoadAllRules(const Config& config) {
-  VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups,
-                         rules::LoadRuleFiles(config.rule_files));
-  slo::ParseOptions po;
-  po.check_template = [](std::string_view name, std::string_view text) -> Status {
-    return templating::ParseAlertTemplate(std::string(name), text).status();
-  };
-  for (const std::string& pattern : config.slo_files) {
-    Result<std::vector<std::string>> files_or = ExpandGlob(pattern);
-    if (!files_or.ok()) return files_or.status().WithPrefix("slo_files");
-    for (const std::string& file : files_or.value()) {
-      VIGIL_ASSIGN_OR_RETURN(slo::SloFile slos, slo::LoadSloFile(file, po));
-      VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> generated,
-                             rules::ParseRuleFile(slo::GenerateRuleFile(slos),
-                                                  file + " (generated rules)"));
-      for (auto& g : generated) groups.push_back(std::move(g));
-    }
-  }
-  return groups;
 }
 
 // Storage figures for vigil's own /metrics.
@@ -268,7 +244,7 @@ Status Agent::Impl::Init() {
   if (config.collectors.gpu) {
     collectors::GpuCollectorOptions go;
     go.library_path = config.collectors.nvml_library;
-    go.reporter = [this](std::string_view m) { Info("gpu collector: " + std::string(m)); };
+    go.reporter = [this](std::string_view m) { Info(std::string(m)); };
     gpu = std::make_shared<collectors::GpuCollector>(std::move(go));
     VIGIL_RETURN_IF_ERROR(registry.Register(gpu));
   }
@@ -354,7 +330,7 @@ Status Agent::Impl::Init() {
   ro.anomaly_scorers = anomaly_scorers->Factory();
   rule_manager = std::make_unique<rules::Manager>(ro);
   {
-    VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups, LoadAllRules(config));
+    VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups, daemon::LoadAllRules(config));
     VIGIL_RETURN_IF_ERROR(rules::CheckAnomalyRules(groups, ro.anomaly_scorers));
     rule_manager->Apply(config.global.evaluation_interval, std::move(groups));
   }
@@ -438,7 +414,7 @@ Status Agent::Impl::DoReload() {
     return FailedPreconditionError("agent: a configuration given as text cannot be re-read");
   }
   VIGIL_ASSIGN_OR_RETURN(Config fresh, daemon::LoadConfigFile(options.config_file));
-  VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups, LoadAllRules(fresh));
+  VIGIL_ASSIGN_OR_RETURN(std::vector<rules::GroupNode> groups, daemon::LoadAllRules(fresh));
   VIGIL_RETURN_IF_ERROR(rules::CheckAnomalyRules(groups, rule_options.anomaly_scorers));
   if (fresh.alertmanager.enabled != (am != nullptr) ||
       (am != nullptr && AlertmanagerStoragePath(fresh, storage_path) != am_path)) {
