@@ -24,6 +24,7 @@
 #include "daemon/check.h"
 #include "daemon/config.h"
 #include "daemon/log_patterns.h"
+#include "daemon/ui.h"
 #include "daemon/web_config.h"
 #include "exporter/internal.h"
 #include "logging/log_system.h"
@@ -370,6 +371,7 @@ Status Agent::Impl::Init() {
     VIGIL_ASSIGN_OR_RETURN(web, exporter::internal::ExporterAccess::Create(xo, so));
     http::Server& server = exporter::internal::ExporterAccess::server(*web);
     api->Register(&server);
+    daemon::RegisterUi(&server);
     if (am != nullptr) {
       am_api = std::make_unique<alertmanager::Api>(
           alertmanager::ApiOptions{.manager = am.get(), .version = VIGIL_VERSION});

@@ -47,6 +47,8 @@ grep -q '"result":\[{' <<<"$anomalies" && pass "high-severity anomalies recorded
   || fail "no high-severity anomaly: $anomalies"
 grep -q 'integration=log receiver=log status=firing' "$E2E_TMP/demo.err" \
   && pass "alerts delivered to the log receiver" || fail "no log receiver delivery in stderr"
+page="$(curl -fsS "http://127.0.0.1:$port/" || true)"
+grep -qi '<html' <<<"$page" && pass "the UI answers at /" || fail "no UI page at /"
 for f in vigil.yml rules/demo.rules.yml slo.yml alertmanager.yml service.log; do
   [[ -s "$dir/$f" ]] || fail "demo file $f missing or empty"
 done
