@@ -336,11 +336,32 @@ Status Agent::Impl::Init() {
     rule_manager->Apply(config.global.evaluation_interval, std::move(groups));
   }
 
+  // In-process registries (created before the API lists them, started last).
+  scrape::SelfScraperOptions self;
+  self.instance = listen_address;
+  self.interval = config.global.scrape_interval;
+  self_scrapers.push_back(std::make_unique<scrape::SelfScraper>(&registry, db.get(), self));
+  for (const AgentOptions::ScrapedRegistry& r : options.registries) {
+    if (r.registry == nullptr || r.job.empty()) {
+      return InvalidArgumentError("agent: a scraped registry needs a registry and a job name");
+    }
+    scrape::SelfScraperOptions so;
+    so.job = r.job;
+    so.instance = r.instance;
+    so.interval = config.global.scrape_interval;
+    self_scrapers.push_back(std::make_unique<scrape::SelfScraper>(r.registry, db.get(), so));
+  }
   api = std::make_unique<daemon::Api>(daemon::ApiOptions{
       .storage = db.get(),
       .engine = engine.get(),
       .scrape = scrape.get(),
       .shutdown = shutdown.get_token(),
+      .extra_targets =
+          [this] {
+            std::vector<scrape::TargetStatus> out;
+            for (const auto& s : self_scrapers) out.push_back(s->target_status());
+            return out;
+          },
       .rules = rule_manager.get(),
       .reload = [this]() {
         Status st = DoReload();
@@ -389,20 +410,6 @@ Status Agent::Impl::Init() {
          ")");
   }
 
-  scrape::SelfScraperOptions self;
-  self.instance = listen_address;
-  self.interval = config.global.scrape_interval;
-  self_scrapers.push_back(std::make_unique<scrape::SelfScraper>(&registry, db.get(), self));
-  for (const AgentOptions::ScrapedRegistry& r : options.registries) {
-    if (r.registry == nullptr || r.job.empty()) {
-      return InvalidArgumentError("agent: a scraped registry needs a registry and a job name");
-    }
-    scrape::SelfScraperOptions so;
-    so.job = r.job;
-    so.instance = r.instance;
-    so.interval = config.global.scrape_interval;
-    self_scrapers.push_back(std::make_unique<scrape::SelfScraper>(r.registry, db.get(), so));
-  }
   for (auto& s : self_scrapers) s->Start();
   Info("scraping " + std::to_string(scrape->Targets().size()) + " targets and " +
        std::to_string(self_scrapers.size()) + " in-process registries");

@@ -121,6 +121,17 @@ TEST(AgentTest, ReloadsItsFileAndKeepsRunningOnErrors) {
   ASSERT_TRUE((*agent)->Reload().ok());
   EXPECT_NE(QueryUntil(**agent, "answer", "\"42\"").find("\"42\""), std::string::npos);
   httplib::Client c("127.0.0.1", (*agent)->port());
+  // vigil's own registry is listed as a target, up once collected.
+  std::string targets;
+  for (int i = 0; i < 100; ++i) {
+    auto t = c.Get("/api/v1/targets");
+    ASSERT_TRUE(t);
+    targets = t->body;
+    if (targets.find("\"health\":\"up\"") != std::string::npos) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_NE(targets.find("\"scrapeUrl\":\"in-process://vigil\""), std::string::npos) << targets;
+  EXPECT_NE(targets.find("\"health\":\"up\""), std::string::npos) << targets;
   auto res = c.Get("/api/v1/rules");
   ASSERT_TRUE(res);
   EXPECT_NE(res->body.find("\"name\":\"answer\""), std::string::npos) << res->body;

@@ -600,8 +600,13 @@ void Api::Targets(const http::Request& req, http::Response* res) {
   const bool show_active = state.empty() || state == "any" || state == "active";
   const bool show_dropped = state.empty() || state == "any" || state == "dropped";
   nlohmann::json active = nlohmann::json::array();
-  if (show_active && options_.scrape != nullptr) {
-    for (const scrape::TargetStatus& t : options_.scrape->Targets()) {
+  std::vector<scrape::TargetStatus> targets;
+  if (show_active && options_.scrape != nullptr) targets = options_.scrape->Targets();
+  if (show_active && options_.extra_targets) {
+    for (scrape::TargetStatus& t : options_.extra_targets()) targets.push_back(std::move(t));
+  }
+  {
+    for (const scrape::TargetStatus& t : targets) {
       nlohmann::json labels = nlohmann::json::object();
       for (model::LabelRef l : t.labels) labels[std::string(l.name)] = l.value;
       nlohmann::json discovered = nlohmann::json::object();

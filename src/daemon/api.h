@@ -57,6 +57,9 @@ struct ApiOptions {
   std::function<int64_t()> now_ms;
   // Requested at shutdown: running queries end with "canceled".
   std::stop_token shutdown;
+  // More targets to list after the scrape manager's (the agent's
+  // in-process registries); empty: none.
+  std::function<std::vector<scrape::TargetStatus>()> extra_targets;
   // Rule groups and alerts; null: none.
   const rules::Manager* rules = nullptr;
   // Re-reads the configuration (POST /-/reload); null: 404.

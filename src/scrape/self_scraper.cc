@@ -221,7 +221,33 @@ Status SelfScraper::ScrapeOnce(std::chrono::system_clock::time_point start) {
   }
   MutexLock lock(&mu_);
   last_error_ = result;
+  last_scrape_ = start;
+  last_duration_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(values.duration_seconds));
   return result;
+}
+
+TargetStatus SelfScraper::target_status() const {
+  TargetStatus t;
+  t.scrape_pool = options_.job;
+  t.labels = target_labels_;
+  t.discovered_labels = target_labels_;
+  t.scrape_url = "in-process://" + options_.job;
+  t.scrape_interval = options_.interval;
+  t.scrape_timeout = options_.interval;
+  t.metadata = std::make_shared<const std::vector<MetricMetadata>>();
+  MutexLock lock(&mu_);
+  t.last_scrape = last_scrape_;
+  t.last_scrape_duration = last_duration_;
+  if (last_scrape_.time_since_epoch().count() == 0) {
+    t.health = TargetHealth::kUnknown;
+  } else if (last_error_.ok()) {
+    t.health = TargetHealth::kUp;
+  } else {
+    t.health = TargetHealth::kDown;
+    t.last_error = std::string(last_error_.message());
+  }
+  return t;
 }
 
 Status SelfScraper::WriteStaleMarkers(std::chrono::system_clock::time_point t) {

@@ -37,6 +37,7 @@
 #include "scrape/scrape_cache.h"
 #include "storage/interface.h"
 #include "vigil/metrics/registry.h"
+#include "scrape/target.h"
 #include "vigil/status.h"
 
 namespace vigil::scrape {
@@ -71,6 +72,10 @@ class SelfScraper {
 
   // The error of the last collection (OK if none failed).
   Status last_error() const;
+  // This scraper as a target of /api/v1/targets: pool and labels from the
+  // job and instance, URL "in-process://<job>", health of the last
+  // collection. Thread-safe.
+  TargetStatus target_status() const;
 
  private:
   class Sink;
@@ -92,6 +97,8 @@ class SelfScraper {
 
   mutable Mutex mu_;
   Status last_error_ VIGIL_GUARDED_BY(mu_);
+  std::chrono::system_clock::time_point last_scrape_ VIGIL_GUARDED_BY(mu_){};
+  std::chrono::nanoseconds last_duration_ VIGIL_GUARDED_BY(mu_){0};
   std::jthread thread_ VIGIL_GUARDED_BY(mu_);
 };
 

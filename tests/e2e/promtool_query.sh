@@ -122,15 +122,19 @@ fi
 
 # Targets and metadata of the live scrape (wait for its first scrape).
 for _ in $(seq 1 50); do
-  curl -fsS "$url/api/v1/targets" -o "$E2E_TMP/targets.json" && grep -q '"health":"up"' "$E2E_TMP/targets.json" && break
+  curl -fsS "$url/api/v1/targets" -o "$E2E_TMP/targets.json" \
+    && [ "$(grep -o '"health":"up"' "$E2E_TMP/targets.json" | wc -l)" -ge 2 ] && break
   sleep 0.2
 done
 curl -fsS "$url/api/v1/metadata" -o "$E2E_TMP/metadata.json" || fail "GET /api/v1/metadata"
 "$PY" - "$E2E_TMP/targets.json" "$E2E_TMP/metadata.json" "$FIXED_ADDR" <<'PYEOF' || fail "targets/metadata"
 import json, sys
-t = json.load(open(sys.argv[1]))["data"]["activeTargets"]
-assert len(t) == 1, t
-t = t[0]
+targets = json.load(open(sys.argv[1]))["data"]["activeTargets"]
+# The scraped target, and vigil's own registry collected in-process.
+assert sorted(x["scrapePool"] for x in targets) == ["fixed", "vigil"], targets
+own = [x for x in targets if x["scrapePool"] == "vigil"][0]
+assert own["scrapeUrl"] == "in-process://vigil" and own["health"] == "up", own
+t = [x for x in targets if x["scrapePool"] == "fixed"][0]
 assert t["scrapePool"] == "fixed" and t["health"] == "up", t
 assert t["labels"] == {"instance": sys.argv[3], "job": "fixed"}, t["labels"]
 assert t["scrapeUrl"] == f"http://{sys.argv[3]}/metrics", t["scrapeUrl"]
