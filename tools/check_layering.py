@@ -36,6 +36,10 @@ ALLOWED = {
     "exporter": {"http", "exposition", "metrics", "base"},
     "scrape": {"storage", "exposition", "model", "http", "base", "logging",
                "metrics"},
+    # Prometheus remote write from the tsdb WAL (remote/write_storage.h):
+    # reads tsdb/wal and tsdb/record, sends over http.
+    "remote": {"tsdb", "storage", "model", "http", "base", "logging",
+               "metrics"},
     "daemon": None,  # everything
     "cli": None,     # the vigil binary's commands: everything below daemon
 }

@@ -29,6 +29,7 @@
 #include "exporter/internal.h"
 #include "logging/log_system.h"
 #include "notifier/notifier.h"
+#include "remote/write_storage.h"
 #include "rules/manager.h"
 #include "rules/rule_file.h"
 #include "scrape/manager.h"
@@ -163,6 +164,7 @@ struct Agent::Impl {
   std::unique_ptr<tsdb::Db> db;
   metrics::Registry registry;
   std::shared_ptr<collectors::GpuCollector> gpu;
+  std::unique_ptr<remote::WriteStorage> remote_write;
   std::unique_ptr<scrape::ScrapeManager> scrape;
   std::unique_ptr<promql::Engine> engine;
   std::unique_ptr<notifier::Manager> notifier;
@@ -249,6 +251,16 @@ Status Agent::Impl::Init() {
     gpu = std::make_shared<collectors::GpuCollector>(std::move(go));
     VIGIL_RETURN_IF_ERROR(registry.Register(gpu));
   }
+
+  // remote_write: queues read the WAL from where each remote left off.
+  remote::WriteStorageOptions rwo;
+  rwo.log = [this](std::string_view m) { Info("remote write: " + std::string(m)); };
+  VIGIL_ASSIGN_OR_RETURN(remote_write,
+                         remote::WriteStorage::Create(rwo, storage_path + "/wal",
+                                                      storage_path + "/remote_write", &registry));
+  VIGIL_RETURN_IF_ERROR(
+      remote_write->ApplyConfig(config.remote_write, config.global.external_labels));
+  remote_write->Start();
 
   scrape = std::make_unique<scrape::ScrapeManager>(
       scrape::ScrapeManagerOptions{.appendable = db.get(), .registry = &registry});
@@ -447,6 +459,8 @@ Status Agent::Impl::DoReload() {
   VIGIL_RETURN_IF_ERROR(scrape->ApplyConfig(fresh.scrape_configs));
   VIGIL_RETURN_IF_ERROR(notifier->ApplyConfig(
       {.alertmanagers = fresh.alertmanagers, .external_labels = fresh.global.external_labels}));
+  VIGIL_RETURN_IF_ERROR(
+      remote_write->ApplyConfig(fresh.remote_write, fresh.global.external_labels));
   rule_manager->SetExternal(fresh.global.external_labels, external_url);
   if (am != nullptr) {
     VIGIL_RETURN_IF_ERROR(am->ApplyConfig(*std::move(amc)));
@@ -471,6 +485,9 @@ Status Agent::Impl::DoStop() {
     log_hooked = false;
   }
   if (log_patterns != nullptr) log_patterns->Stop();
+  // Everything written is in the WAL now: remote write sends what it can
+  // (its progress is saved, so a restart resumes from there).
+  if (remote_write != nullptr) remote_write->Stop(std::chrono::seconds(10));
   Status st = db != nullptr ? db->Close() : Status::OK();
   if (st.ok()) {
     Info("stopped; storage closed");

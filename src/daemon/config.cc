@@ -33,8 +33,7 @@ bool IsKnownUnsupported(std::string_view section, std::string_view key) {
   static const std::map<std::string_view, std::set<std::string_view>>
       kUnsupported = {
           {"config",
-           {"remote_write", "remote_read",
-            "tracing"}},
+           {"remote_read", "tracing"}},
           {"global", {"query_log_file"}},
           {"alerting", {"alert_relabel_configs"}},
           {"alertmanager_config", {"relabel_configs", "oauth2", "proxy_url"}},
@@ -991,6 +990,20 @@ Result<Config> Loader::Load(std::string_view text) {
                       if (name == "alertmanager") return EmbeddedAlertmanager(k, v, &c);
                       if (name == "logging") return Logging(k, v, &c);
                       if (name == "log_patterns") return LogPatterns(k, v, &c);
+                      if (name == "remote_write") {
+                        if (!v.IsNull() && !v.IsSequence()) {
+                          return Error(k, v, "remote_write must be a list");
+                        }
+                        for (const YAML::Node& item : v) {
+                          VIGIL_ASSIGN_OR_RETURN(
+                              remote::RemoteWriteConfig rw,
+                              remote::ParseRemoteWriteConfig(r_, item, dir_.string()));
+                          c.remote_write.push_back(std::move(rw));
+                        }
+                        Status valid = remote::ValidateRemoteWriteConfigs(c.remote_write);
+                        if (!valid.ok()) return Error(k, v, valid.message());
+                        return Status::OK();
+                      }
                       if (name == "web") return Web(k, v, &c);
                       if (name == "collectors") return Collectors(k, v, &c);
                       if (name == "slo_files") {

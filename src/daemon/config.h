@@ -43,7 +43,7 @@
 // api_version (v2 only), static_configs, basic_auth, authorization,
 // bearer_token and tls_config (secrets from files are read at load time).
 // Prometheus sections vigil does not implement yet (alert_relabel_configs,
-// remote_write, remote_read, relabel_configs, *_sd_configs, ...) are
+// remote_read, relabel_configs, *_sd_configs, ...) are
 // errors saying so rather than being ignored.
 //
 // Thread safety: pure functions; Config is a plain value.
@@ -59,6 +59,7 @@
 #include "logging/patterns.h"
 #include "model/labels.h"
 #include "notifier/notifier.h"
+#include "remote/config.h"
 #include "scrape/config.h"
 #include "vigil/result.h"
 
@@ -183,6 +184,8 @@ struct Config {
   std::vector<std::string> slo_files;
   WebSection web;
   CollectorsSection collectors;
+  // `remote_write` (Prometheus' format; remote/config.h), sent from the WAL.
+  std::vector<remote::RemoteWriteConfig> remote_write;
 };
 
 // The source name of vigil's own log lines in log-pattern rules.

@@ -258,8 +258,11 @@ TEST(ConfigTest, InvalidFilesNameFileLineAndColumn) {
        "f.yml:3:15: unsupported scheme \"ftp\" for alertmanager (http or https)"},
       {"alerting:\n  alertmanagers:\n    - static_configs: [{targets: [\"x:y\"]}]\n",
        "f.yml:3:35: target \"x:y\": port \"y\" is not a number in [1, 65535]"},
-      {"remote_write:\n  - url: http://x\n",
-       "f.yml:1:1: \"remote_write\" is not supported yet (in config)"},
+      {"remote_read:\n  - url: http://x\n",
+       "f.yml:1:1: \"remote_read\" is not supported yet (in config)"},
+      {"remote_write:\n  - url: ftp://x\n",
+       "f.yml:2:10: url: \"ftp://x\": unsupported scheme \"ftp\" (http or https)"},
+      {"remote_write: {url: http://x}\n", "f.yml:1:15: remote_write must be a list"},
       {"scrape_configs:\n"
        "  - job_name: a\n"
        "    relabel_configs: []\n",
