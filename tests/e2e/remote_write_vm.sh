@@ -202,4 +202,39 @@ for shards in 1 8; do
   fi
 done
 
+# 6. The daemon: `vigil run` with a remote_write section sends its own
+# self-scraped series to VM; SIGTERM drains the queue before exiting 0.
+if [ -n "${VIGIL_BIN:-}" ] && [ -x "$VIGIL_BIN" ]; then
+  vport="$(free_port)"
+  cat >"$E2E_TMP/vigil-rw.yml" <<YAML
+global:
+  scrape_interval: 1s
+  external_labels: {cluster: e2e}
+storage: {tsdb: {path: $E2E_TMP/vigil-rw-data}}
+collectors: {node: false, gpu: false}
+remote_write:
+  - url: $WRITE_URL
+    queue_config: {batch_send_deadline: 1s}
+YAML
+  "$VIGIL_BIN" run --config "$E2E_TMP/vigil-rw.yml" --listen "127.0.0.1:$vport" \
+    >"$E2E_TMP/vigil-rw.log" 2>&1 &
+  vpid=$!
+  E2E_PIDS+=("$vpid")
+  sleep 6
+  kill -TERM "$vpid"
+  rc=0
+  wait "$vpid" || rc=$?
+  [ "$rc" = 0 ] && pass "vigil run with remote_write: SIGTERM exit 0" \
+    || fail "vigil run exited $rc: $(tail -n 5 "$E2E_TMP/vigil-rw.log")"
+  curl -fsS "$VM_URL/internal/force_flush" >/dev/null 2>&1 || true
+  sleep 1
+  n="$(curl -fsS "$VM_URL/api/v1/export" \
+        --data-urlencode 'match[]=vigil_tsdb_head_series{job="vigil",cluster="e2e"}' |
+       "$PY" -c 'import json,sys; print(sum(len(json.loads(l)["values"]) for l in sys.stdin if l.strip()))')"
+  [ "${n:-0}" -ge 4 ] && pass "vigil run's self-scraped series reached VM with the external label ($n samples)" \
+    || fail "VM has ${n:-0} samples of vigil_tsdb_head_series from vigil run"
+else
+  log "VIGIL_BIN not set: the daemon section is skipped"
+fi
+
 finish
