@@ -54,6 +54,20 @@ Status FsyncFile(int fd, const std::string& path) {
   return Status::OK();
 }
 
+Result<size_t> ReadAt(int fd, const std::string& path, char* p, size_t n, uint64_t off) {
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd, p + done, n - done, static_cast<off_t>(off + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError("read", path, errno);
+    }
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  return done;
+}
+
 Result<std::string> ReadFile(const std::string& path) {
   VIGIL_ASSIGN_OR_RETURN(int fd, OpenFile(path, O_RDONLY));
   std::string out;

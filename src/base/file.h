@@ -32,6 +32,9 @@ Status FsyncFile(int fd, const std::string& path);
 Status WriteAll(int fd, std::string_view data, const std::string& path);
 
 Result<std::string> ReadFile(const std::string& path);
+// pread(2) until `n` bytes or the end of the file, retrying EINTR; the
+// count read (less than n only at the end of the file).
+Result<size_t> ReadAt(int fd, const std::string& path, char* p, size_t n, uint64_t off);
 // Writes path.tmp, fsyncs it, renames it over path and fsyncs the
 // directory: readers see the old or the new content, never a mix.
 Status WriteFileAtomic(const std::string& path, std::string_view data);

@@ -1,9 +1,11 @@
 // Helpers for tests of any module: a temporary directory removed with its
-// contents when the test ends.
+// contents when the test ends, and a stdio stream whose text can be read
+// back (for commands that write to a FILE*).
 //
 // Thread safety: not thread-safe (test code).
 #pragma once
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -28,6 +30,30 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// A temporary stdio stream; Text() is everything written so far.
+class Capture {
+ public:
+  Capture() : f_(std::tmpfile()) {}
+  ~Capture() {
+    if (f_ != nullptr) std::fclose(f_);
+  }
+  Capture(const Capture&) = delete;
+  Capture& operator=(const Capture&) = delete;
+  std::FILE* get() { return f_; }
+  std::string Text() {
+    std::fflush(f_);
+    std::rewind(f_);
+    std::string out;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f_)) > 0) out.append(buf, n);
+    return out;
+  }
+
+ private:
+  std::FILE* f_;
 };
 
 }  // namespace vigil::testing

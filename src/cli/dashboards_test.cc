@@ -91,27 +91,7 @@ std::vector<std::string> Exprs(const Json& d) {
   return out;
 }
 
-// A stream whose text can be read back.
-class Capture {
- public:
-  Capture() : f_(std::tmpfile()) {}
-  ~Capture() {
-    if (f_ != nullptr) std::fclose(f_);
-  }
-  std::FILE* get() { return f_; }
-  std::string Text() {
-    std::fflush(f_);
-    std::rewind(f_);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), f_)) > 0) out.append(buf, n);
-    return out;
-  }
-
- private:
-  std::FILE* f_;
-};
+using vigil::testing::Capture;
 
 // --- the generated dashboards ------------------------------------------------
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/file.h"
+#include "base/test_util.h"
 #include "rules/rule_file.h"
 #include "slo/slo.h"
 #include "templating/template.h"
@@ -41,27 +42,7 @@ slo::ParseOptions RealTemplates() {
   return o;
 }
 
-// A stream whose text can be read back.
-class Capture {
- public:
-  Capture() : f_(std::tmpfile()) {}
-  ~Capture() {
-    if (f_ != nullptr) std::fclose(f_);
-  }
-  std::FILE* get() { return f_; }
-  std::string Text() {
-    std::fflush(f_);
-    std::rewind(f_);
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), f_)) > 0) out.append(buf, n);
-    return out;
-  }
-
- private:
-  std::FILE* f_;
-};
+using vigil::testing::Capture;
 
 class SloCommandTest : public ::testing::Test {
  protected:

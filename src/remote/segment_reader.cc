@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,38 +13,9 @@
 namespace vigil::remote {
 namespace {
 
-constexpr size_t kHeaderBytes = 9;
-constexpr uint8_t kRecordFull = 1;
+using tsdb::wal::kRecordFull;
+constexpr size_t kHeaderBytes = tsdb::wal::kRecordHeaderBytes;
 constexpr size_t kReadBytes = size_t{1} << 20;
-
-uint32_t GetBig32(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return (uint32_t{u[0]} << 24) | (uint32_t{u[1]} << 16) |
-         (uint32_t{u[2]} << 8) | uint32_t{u[3]};
-}
-
-uint32_t Crc(uint32_t crc, const char* p, size_t n) {
-  if (n == 0) return crc;
-  return static_cast<uint32_t>(
-      crc32(crc, reinterpret_cast<const Bytef*>(p), static_cast<uInt>(n)));
-}
-
-// pread until n bytes or the end of the file; the count read.
-Result<size_t> ReadAt(int fd, const std::string& path, char* p, size_t n,
-                      uint64_t off) {
-  size_t done = 0;
-  while (done < n) {
-    const ssize_t r =
-        ::pread(fd, p + done, n - done, static_cast<off_t>(off + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError("read", path, errno);
-    }
-    if (r == 0) break;
-    done += static_cast<size_t>(r);
-  }
-  return done;
-}
 
 }  // namespace
 
@@ -104,8 +74,9 @@ SegmentReader::Outcome SegmentReader::Next() {
     reason_ = std::string("invalid record type ") + hex;
     return Outcome::kCorrupt;
   }
-  const uint32_t length = GetBig32(h + 1);
-  const uint32_t stored = GetBig32(h + 5);
+  const tsdb::wal::RecordHeader header = tsdb::wal::ParseRecordHeader(h);
+  const uint32_t length = header.length;
+  const uint32_t stored = header.crc;
   if (length > tsdb::wal::kMaxRecordBytes) {
     reason_ = "record length " + std::to_string(length) +
               " exceeds the maximum " +
@@ -121,7 +92,7 @@ SegmentReader::Outcome SegmentReader::Next() {
     return Outcome::kPartial;
   }
   h = buf_.data() + (pos_ - buf_off_);
-  const uint32_t crc = Crc(Crc(0, h, 5), h + kHeaderBytes, length);
+  const uint32_t crc = tsdb::wal::RecordCrc(h, std::string_view(h + kHeaderBytes, length));
   if (crc != stored) {
     char msg[96];
     std::snprintf(msg, sizeof(msg),
@@ -143,7 +114,9 @@ Result<uint64_t> SegmentFingerprint(const std::string& path) {
   ::close(*fd);
   if (!got.ok()) return got.status();
   if (*got < kHeaderBytes) return uint64_t{0};
-  return (uint64_t{GetBig32(h + 1)} << 32) | GetBig32(h + 5);
+  // The first record's length and CRC.
+  const tsdb::wal::RecordHeader first = tsdb::wal::ParseRecordHeader(h);
+  return (uint64_t{first.length} << 32) | first.crc;
 }
 
 }  // namespace vigil::remote

@@ -23,10 +23,7 @@ namespace vigil::tsdb::wal {
 
 namespace {
 
-// Record frame: [type:1][length:4 BE][crc32:4 BE][payload:length]. The CRC
-// covers the type, the length and the payload.
-constexpr size_t kHeaderBytes = 9;
-constexpr uint8_t kRecordFull = 1;  // 0 is never a type: zero padding
+constexpr size_t kHeaderBytes = kRecordHeaderBytes;
 constexpr size_t kReadAheadBytes = size_t{1} << 20;
 
 // Errno errors of the WAL carry its prefix.
@@ -85,21 +82,12 @@ Status WriteAt(int fd, const std::string& path, const char* p, size_t n,
   return Status();
 }
 
-// Reads up to n bytes at off; fewer only at the end of the file.
-Result<size_t> ReadAt(int fd, const std::string& path, char* p, size_t n,
-                      uint64_t off) {
-  size_t done = 0;
-  while (done < n) {
-    const ssize_t r =
-        ::pread(fd, p + done, n - done, static_cast<off_t>(off + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("read", path, errno);
-    }
-    if (r == 0) break;
-    done += static_cast<size_t>(r);
-  }
-  return done;
+// Reads up to n bytes at off; fewer only at the end of the file. Errors
+// carry the WAL's prefix.
+Result<size_t> ReadAt(int fd, const std::string& path, char* p, size_t n, uint64_t off) {
+  Result<size_t> r = vigil::ReadAt(fd, path, p, n, off);
+  if (!r.ok()) return Status(r.status().code(), "wal: " + std::string(r.status().message()));
+  return r;
 }
 
 Status TruncateFile(const std::string& path, uint64_t size) {
@@ -136,6 +124,16 @@ int ParseSegmentName(std::string_view name) {
 }
 
 }  // namespace
+
+RecordHeader ParseRecordHeader(const char* h) {
+  return RecordHeader{.type = static_cast<uint8_t>(h[0]),
+                      .length = GetBig32(h + 1),
+                      .crc = GetBig32(h + 5)};
+}
+
+uint32_t RecordCrc(const char* h, std::string_view payload) {
+  return Crc(Crc(0, h, 5), payload.data(), payload.size());
+}
 
 namespace internal {
 
@@ -206,8 +204,9 @@ class SegmentScanner {
       std::snprintf(hex, sizeof(hex), "0x%02x", type);
       return Corrupt(std::string("invalid record type ") + hex);
     }
-    const uint32_t length = GetBig32(h + 1);
-    const uint32_t stored = GetBig32(h + 5);
+    const RecordHeader header = ParseRecordHeader(h);
+    const uint32_t length = header.length;
+    const uint32_t stored = header.crc;
     if (length > kMaxRecordBytes) {
       return Corrupt("record length " + std::to_string(length) +
                      " exceeds the maximum " + std::to_string(kMaxRecordBytes));
@@ -219,8 +218,7 @@ class SegmentScanner {
     }
     if (!Load(pos_, kHeaderBytes + length)) return Outcome::kError;
     h = At(pos_);
-    uint32_t crc = Crc(0, h, 5);
-    crc = Crc(crc, h + kHeaderBytes, length);
+    const uint32_t crc = RecordCrc(h, std::string_view(h + kHeaderBytes, length));
     if (crc != stored) {
       return Corrupt("checksum mismatch (stored " + Hex32(stored) +
                      ", computed " + Hex32(crc) + ")");
@@ -496,7 +494,7 @@ Status Wal::Log(std::span<const std::string_view> records, uint64_t* seq) {
     char h[kHeaderBytes];
     h[0] = static_cast<char>(kRecordFull);
     PutBig32(h + 1, static_cast<uint32_t>(rec.size()));
-    PutBig32(h + 5, Crc(Crc(0, h, 5), rec.data(), rec.size()));
+    PutBig32(h + 5, RecordCrc(h, rec));
     buf.append(h, kHeaderBytes);
     buf.append(rec);
   }

@@ -70,6 +70,22 @@ class SegmentScanner;
 // Largest record Log accepts.
 inline constexpr size_t kMaxRecordBytes = size_t{1} << 30;
 
+// The record frame (docs/formats/wal.md), for readers of segments:
+// [type:1][length:4 BE][crc32:4 BE][payload:length]. The CRC covers the
+// type, the length and the payload. Type 0 never occurs (zero padding).
+inline constexpr size_t kRecordHeaderBytes = 9;
+inline constexpr uint8_t kRecordFull = 1;
+struct RecordHeader {
+  uint8_t type = 0;
+  uint32_t length = 0;
+  uint32_t crc = 0;  // as stored
+};
+// Reads the kRecordHeaderBytes at `h`.
+RecordHeader ParseRecordHeader(const char* h);
+// The CRC a record with header `h` (its first five bytes) and `payload`
+// must carry.
+uint32_t RecordCrc(const char* h, std::string_view payload);
+
 struct WalOptions {
   // A segment is cut when the next batch would take it past this size.
   uint64_t segment_size_bytes = uint64_t{128} << 20;
