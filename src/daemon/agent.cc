@@ -392,7 +392,11 @@ Status Agent::Impl::Init() {
     // Range queries and match[] lists arrive as form bodies, alerts as JSON
     // arrays (Prometheus sends up to 64 at a time; other senders more).
     xo.max_request_bytes = config.web.max_request_bytes;
-    xo.worker_threads = 8;
+    // cpp-httplib gives each kept-alive connection a worker for its
+    // lifetime: with fewer workers than concurrent clients (dashboards,
+    // Grafana, wrk), connections wait in the queue for seconds. Idle
+    // workers cost a parked thread each.
+    xo.worker_threads = 64;
     http::ServerOptions so;
     so.rate_limit = {.requests_per_second = config.web.rate_limit_rps,
                      .burst = config.web.rate_limit_burst};
