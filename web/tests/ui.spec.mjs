@@ -133,7 +133,9 @@ try {
   const gpu = await page.textContent('#kpi-gpu-util .kpi-value');
   check(gpu && /%$/.test(gpu.trim()), 'overview: GPU utilisation KPI is a percentage', gpu);
   const targets = await page.textContent('#targets');
-  check(/1 of 1 up/.test(targets), 'overview: the scrape target is up', targets.slice(0, 200));
+  // The scraped exporter and vigil's own registry (in-process).
+  check(/2 of 2 up/.test(targets) && targets.includes('in-process://vigil'),
+        'overview: the scrape target and vigil itself are up', targets.slice(0, 200));
   const firing = await page.textContent('#firing');
   check(firing.includes('FramesFlowing'), 'overview: firing alert listed');
   check((await page.textContent('#health')).includes('healthy'), 'overview: health shown');
