@@ -15,7 +15,8 @@ ALLOWED = {
     "model": {"base"},
     "logging": {"base"},
     "exposition": {"metrics", "model", "base"},
-    "http": {"base", "logging"},
+    # http/client_config reads Prometheus' HTTP client YAML (model/yaml_reader).
+    "http": {"base", "logging", "model"},
     "storage": {"model", "base"},
     "tsdb": {"storage", "model", "base", "logging", "metrics"},
     "promql": {"storage", "model", "base", "logging", "metrics"},

@@ -42,7 +42,6 @@ bool IsKnownUnsupported(std::string_view section, std::string_view key) {
             "oauth2", "proxy_url", "no_proxy", "proxy_from_environment",
             "proxy_connect_header", "native_histogram_bucket_limit",
             "scrape_classic_histograms"}},
-          {"tls_config", {"server_name", "min_version", "max_version"}},
           {"storage", {"exemplars"}},
           {"tsdb", {"out_of_order_time_window"}},
       };
@@ -150,12 +149,6 @@ class Loader {
                    JobMarks* marks, bool* known);
   Status Params(const YAML::Node& k, const YAML::Node& v,
                 scrape::ScrapeConfig* job);
-  Status BasicAuthSection(const YAML::Node& k, const YAML::Node& v,
-                          scrape::ScrapeConfig* job);
-  Status AuthorizationSection(const YAML::Node& k, const YAML::Node& v,
-                              scrape::ScrapeConfig* job);
-  Status TlsSection(const YAML::Node& k, const YAML::Node& v,
-                    scrape::ScrapeConfig* job);
   Status StaticConfigs(const YAML::Node& k, const YAML::Node& v,
                        scrape::ScrapeConfig* job);
   Status Job(const YAML::Node& node, const GlobalConfig& global,
@@ -577,15 +570,6 @@ Status Loader::JobScalar(const std::string& name, const YAML::Node& k,
     VIGIL_ASSIGN_OR_RETURN(job->honor_timestamps, Bool(name, k, v));
     return Status::OK();
   }
-  if (name == "follow_redirects") {
-    VIGIL_ASSIGN_OR_RETURN(job->follow_redirects, Bool(name, k, v));
-    return Status::OK();
-  }
-  if (name == "enable_http2") {
-    // Accepted for compatibility; vigil's client speaks HTTP/1.1.
-    Result<bool> b = Bool(name, k, v);
-    return b.ok() ? Status::OK() : b.status();
-  }
   size_t* limit =
       name == "sample_limit"               ? &job->sample_limit
       : name == "label_limit"              ? &job->label_limit
@@ -601,15 +585,6 @@ Status Loader::JobScalar(const std::string& name, const YAML::Node& k,
     VIGIL_ASSIGN_OR_RETURN(job->body_size_limit_bytes, ByteSize(name, k, v));
     return Status::OK();
   }
-  if (name == "bearer_token") {
-    VIGIL_ASSIGN_OR_RETURN(job->bearer_token, String(name, k, v));
-    return Status::OK();
-  }
-  if (name == "bearer_token_file") {
-    VIGIL_ASSIGN_OR_RETURN(std::string file, String(name, k, v));
-    job->bearer_token_file = File(file);
-    return Status::OK();
-  }
   *known = false;
   return Status::OK();
 }
@@ -621,90 +596,6 @@ Status Loader::Params(const YAML::Node& k, const YAML::Node& v,
                     const YAML::Node& pv) -> Status {
                   VIGIL_ASSIGN_OR_RETURN(job->params[p],
                                          StringList("params." + p, pk, pv));
-                  return Status::OK();
-                });
-}
-
-Status Loader::BasicAuthSection(const YAML::Node& k, const YAML::Node& v,
-                                scrape::ScrapeConfig* job) {
-  scrape::BasicAuth auth;
-  VIGIL_RETURN_IF_ERROR(
-      Fields(k, v, "basic_auth",
-             [&](const std::string& f, const YAML::Node& fk,
-                 const YAML::Node& fv) -> Status {
-               if (f != "username" && f != "password" && f != "password_file") {
-                 return Unknown(fk, f, "basic_auth");
-               }
-               VIGIL_ASSIGN_OR_RETURN(std::string s, String(f, fk, fv));
-               if (f == "username") auth.username = std::move(s);
-               if (f == "password") auth.password = std::move(s);
-               if (f == "password_file") auth.password_file = File(s);
-               return Status::OK();
-             }));
-  if (!auth.password.empty() && !auth.password_file.empty()) {
-    return Error(k.Mark(),
-                 "at most one of basic_auth password & password_file must "
-                 "be configured");
-  }
-  job->basic_auth = std::move(auth);
-  return Status::OK();
-}
-
-Status Loader::AuthorizationSection(const YAML::Node& k, const YAML::Node& v,
-                                    scrape::ScrapeConfig* job) {
-  scrape::Authorization auth;
-  VIGIL_RETURN_IF_ERROR(Fields(
-      k, v, "authorization",
-      [&](const std::string& f, const YAML::Node& fk,
-          const YAML::Node& fv) -> Status {
-        if (f != "type" && f != "credentials" && f != "credentials_file") {
-          return Unknown(fk, f, "authorization");
-        }
-        VIGIL_ASSIGN_OR_RETURN(std::string s, String(f, fk, fv));
-        if (f == "type" && !s.empty()) {
-          std::string lower = s;
-          for (char& ch : lower) {
-            ch =
-                static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-          }
-          if (lower == "basic") {
-            return Error(fk, fv,
-                         "authorization type cannot be set to \"basic\", use "
-                         "\"basic_auth\" instead");
-          }
-          auth.type = std::move(s);
-        }
-        if (f == "credentials") auth.credentials = std::move(s);
-        if (f == "credentials_file") auth.credentials_file = File(s);
-        return Status::OK();
-      }));
-  if (!auth.credentials.empty() && !auth.credentials_file.empty()) {
-    return Error(k.Mark(),
-                 "at most one of authorization credentials & "
-                 "credentials_file must be configured");
-  }
-  job->authorization = std::move(auth);
-  return Status::OK();
-}
-
-Status Loader::TlsSection(const YAML::Node& k, const YAML::Node& v,
-                          scrape::ScrapeConfig* job) {
-  return Fields(k, v, "tls_config",
-                [&](const std::string& f, const YAML::Node& fk,
-                    const YAML::Node& fv) -> Status {
-                  if (f == "insecure_skip_verify") {
-                    VIGIL_ASSIGN_OR_RETURN(job->tls_config.insecure_skip_verify,
-                                           Bool(f, fk, fv));
-                    return Status::OK();
-                  }
-                  std::string* field =
-                      f == "ca_file"     ? &job->tls_config.ca_file
-                      : f == "cert_file" ? &job->tls_config.cert_file
-                      : f == "key_file"  ? &job->tls_config.key_file
-                                         : nullptr;
-                  if (field == nullptr) return Unknown(fk, f, "tls_config");
-                  VIGIL_ASSIGN_OR_RETURN(std::string s, String(f, fk, fv));
-                  *field = File(s);
                   return Status::OK();
                 });
 }
@@ -756,6 +647,7 @@ Status Loader::Job(const YAML::Node& node, const GlobalConfig& global,
   marks.job_name = node.Mark();
   marks.timeout_key = node.Mark();
   YAML::Mark static_mark = node.Mark();
+  http::HttpClientConfigReader http(r_, dir_.string());
   VIGIL_RETURN_IF_ERROR(Fields(node, node, "scrape_config",
                                [&](const std::string& name, const YAML::Node& k,
                                    const YAML::Node& v) -> Status {
@@ -763,13 +655,10 @@ Status Loader::Job(const YAML::Node& node, const GlobalConfig& global,
                                  VIGIL_RETURN_IF_ERROR(JobScalar(
                                      name, k, v, job, &marks, &known));
                                  if (known) return Status::OK();
+                                 VIGIL_ASSIGN_OR_RETURN(
+                                     known, http.Field(name, k, v, &job->http_client_config));
+                                 if (known) return Status::OK();
                                  if (name == "params") return Params(k, v, job);
-                                 if (name == "basic_auth")
-                                   return BasicAuthSection(k, v, job);
-                                 if (name == "authorization")
-                                   return AuthorizationSection(k, v, job);
-                                 if (name == "tls_config")
-                                   return TlsSection(k, v, job);
                                  if (name == "static_configs") {
                                    static_mark = k.Mark();
                                    return StaticConfigs(k, v, job);
@@ -794,24 +683,7 @@ Status Loader::Job(const YAML::Node& node, const GlobalConfig& global,
       marks.timeout.count() > 0
           ? marks.timeout
           : std::min(global.scrape_timeout, job->scrape_interval);
-  if (!job->bearer_token.empty() && !job->bearer_token_file.empty()) {
-    return Error(node.Mark(),
-                 "at most one of bearer_token & bearer_token_file must be "
-                 "configured");
-  }
-  const bool bearer =
-      !job->bearer_token.empty() || !job->bearer_token_file.empty();
-  if (int{job->basic_auth.has_value()} + int{job->authorization.has_value()} +
-          int{bearer} >
-      1) {
-    return Error(node.Mark(),
-                 "at most one of basic_auth, authorization, bearer_token & "
-                 "bearer_token_file must be configured");
-  }
-  if (job->tls_config.cert_file.empty() != job->tls_config.key_file.empty()) {
-    return Error(node.Mark(),
-                 "tls_config: cert_file and key_file must be given together");
-  }
+  VIGIL_RETURN_IF_ERROR(http.Finish(node.Mark(), &job->http_client_config));
   // Anything the field checks above missed (the rules live in one place,
   // for programmatic callers too).
   if (Status v = scrape::ValidateScrapeConfig(*job); !v.ok()) {
@@ -861,12 +733,12 @@ Status Loader::Alerting(const YAML::Node& key, const YAML::Node& v, Config* c) {
                 });
 }
 
-// One `alertmanagers` entry: its HTTP settings are read into a scrape
-// config's fields (the same Prometheus HTTP client config), then one
-// notifier endpoint is made per static target.
+// One `alertmanagers` entry: one notifier endpoint per static target, all
+// with the entry's scheme, path prefix, timeout and HTTP client config.
 Status Loader::Alertmanager(const YAML::Node& node, Config* c) {
-  scrape::ScrapeConfig http;  // scheme, auth and TLS only
-  http.scheme = "http";
+  std::string scheme = "http";
+  http::HttpClientConfig client;
+  http::HttpClientConfigReader http(r_, dir_.string());
   std::string path_prefix;
   Millis timeout{10000};
   std::vector<std::string> targets;
@@ -874,9 +746,9 @@ Status Loader::Alertmanager(const YAML::Node& node, Config* c) {
       node, node, "alertmanager_config",
       [&](const std::string& f, const YAML::Node& fk, const YAML::Node& fv) -> Status {
         if (f == "scheme") {
-          VIGIL_ASSIGN_OR_RETURN(http.scheme, String(f, fk, fv));
-          if (http.scheme != "http" && http.scheme != "https") {
-            return Error(fk, fv, "unsupported scheme \"" + http.scheme +
+          VIGIL_ASSIGN_OR_RETURN(scheme, String(f, fk, fv));
+          if (scheme != "http" && scheme != "https") {
+            return Error(fk, fv, "unsupported scheme \"" + scheme +
                                      "\" for alertmanager (http or https)");
           }
           return Status::OK();
@@ -906,48 +778,17 @@ Status Loader::Alertmanager(const YAML::Node& node, Config* c) {
           }
           return Status::OK();
         }
-        if (f == "basic_auth") return BasicAuthSection(fk, fv, &http);
-        if (f == "authorization") return AuthorizationSection(fk, fv, &http);
-        if (f == "tls_config") return TlsSection(fk, fv, &http);
-        if (f == "bearer_token" || f == "bearer_token_file") {
-          VIGIL_ASSIGN_OR_RETURN(std::string s, String(f, fk, fv));
-          (f == "bearer_token" ? http.bearer_token : http.bearer_token_file) =
-              f == "bearer_token" ? s : File(s);
-          return Status::OK();
-        }
-        if (f == "follow_redirects" || f == "enable_http2") {
-          VIGIL_ASSIGN_OR_RETURN(bool unused, Bool(f, fk, fv));
-          (void)unused;
-          return Status::OK();
-        }
+        VIGIL_ASSIGN_OR_RETURN(bool read, http.Field(f, fk, fv, &client));
+        if (read) return Status::OK();
         return Unknown(fk, f, "alertmanager_config");
       }));
-  auto secret = [&](const std::string& value, const std::string& file) -> Result<std::string> {
-    if (file.empty()) return value;
-    VIGIL_ASSIGN_OR_RETURN(std::string s, ReadFile(file));
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-    return s;
-  };
+  VIGIL_RETURN_IF_ERROR(http.Finish(node.Mark(), &client));
   for (const auto& t : targets) {
     notifier::AlertmanagerConfig am;
-    am.url = http.scheme + "://" + t;
+    am.url = scheme + "://" + t;
     am.path_prefix = path_prefix;
     am.timeout = timeout;
-    if (http.basic_auth) {
-      am.basic_auth_username = http.basic_auth->username;
-      VIGIL_ASSIGN_OR_RETURN(am.basic_auth_password,
-                             secret(http.basic_auth->password, http.basic_auth->password_file));
-    }
-    if (http.authorization) {
-      VIGIL_ASSIGN_OR_RETURN(am.bearer_token, secret(http.authorization->credentials,
-                                                     http.authorization->credentials_file));
-    } else if (!http.bearer_token.empty() || !http.bearer_token_file.empty()) {
-      VIGIL_ASSIGN_OR_RETURN(am.bearer_token, secret(http.bearer_token, http.bearer_token_file));
-    }
-    am.tls.ca_file = http.tls_config.ca_file;
-    am.tls.cert_file = http.tls_config.cert_file;
-    am.tls.key_file = http.tls_config.key_file;
-    am.tls.insecure_skip_verify = http.tls_config.insecure_skip_verify;
+    am.http_client_config = client;
     Status valid = notifier::ValidateAlertmanagerConfig(am);
     if (!valid.ok()) return Error(node.Mark(), valid.message());
     c->alertmanagers.push_back(std::move(am));

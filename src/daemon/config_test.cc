@@ -99,7 +99,7 @@ scrape_configs:
   EXPECT_EQ(v.scheme, "http");
   EXPECT_FALSE(v.honor_labels);
   EXPECT_TRUE(v.honor_timestamps);
-  EXPECT_FALSE(v.basic_auth.has_value());
+  EXPECT_FALSE(v.http_client_config.basic_auth.has_value());
   ASSERT_EQ(v.static_configs.size(), 1u);
   EXPECT_EQ(v.static_configs[0].targets,
             std::vector<std::string>{"127.0.0.1:9090"});
@@ -113,12 +113,12 @@ scrape_configs:
   EXPECT_TRUE(n.honor_labels);
   EXPECT_FALSE(n.honor_timestamps);
   EXPECT_EQ(n.params.at("module"), std::vector<std::string>{"if_mib"});
-  ASSERT_TRUE(n.basic_auth.has_value());
-  EXPECT_EQ(n.basic_auth->username, "u");
+  ASSERT_TRUE(n.http_client_config.basic_auth.has_value());
+  EXPECT_EQ(n.http_client_config.basic_auth->username, "u");
   // Relative to the config file's directory.
-  EXPECT_EQ(n.basic_auth->password_file, "/etc/vigil/secrets/pw");
-  EXPECT_EQ(n.tls_config.ca_file, "/etc/ca.pem");
-  EXPECT_TRUE(n.tls_config.insecure_skip_verify);
+  EXPECT_EQ(n.http_client_config.basic_auth->password_file, "/etc/vigil/secrets/pw");
+  EXPECT_EQ(n.http_client_config.tls_config.ca_file, "/etc/ca.pem");
+  EXPECT_TRUE(n.http_client_config.tls_config.insecure_skip_verify);
   EXPECT_EQ(n.sample_limit, 1000u);
   EXPECT_EQ(n.label_limit, 30u);
   EXPECT_EQ(n.label_name_length_limit, 100u);
@@ -134,9 +134,9 @@ scrape_configs:
   const scrape::ScrapeConfig& t = c->scrape_configs[2];
   EXPECT_EQ(t.scrape_interval, minutes(1));
   EXPECT_EQ(t.scrape_timeout, seconds(20));
-  ASSERT_TRUE(t.authorization.has_value());
-  EXPECT_EQ(t.authorization->type, "Bearer");
-  EXPECT_EQ(t.authorization->credentials, "secret");
+  ASSERT_TRUE(t.http_client_config.authorization.has_value());
+  EXPECT_EQ(t.http_client_config.authorization->type, "Bearer");
+  EXPECT_EQ(t.http_client_config.authorization->credentials, "secret");
 }
 
 TEST(ConfigTest, RuleFilesAndAlertmanagers) {
@@ -162,12 +162,16 @@ alerting:
   EXPECT_EQ(c->alertmanagers[1].url, "http://127.0.0.1:9094");
   EXPECT_EQ(c->alertmanagers[0].path_prefix, "/am");
   EXPECT_EQ(c->alertmanagers[0].timeout, seconds(5));
-  EXPECT_EQ(c->alertmanagers[0].bearer_token, "tok");
+  ASSERT_TRUE(c->alertmanagers[0].http_client_config.authorization.has_value());
+  EXPECT_EQ(c->alertmanagers[0].http_client_config.authorization->type, "Bearer");
+  EXPECT_EQ(c->alertmanagers[0].http_client_config.authorization->credentials, "tok");
   EXPECT_EQ(c->alertmanagers[2].url, "https://am.example:443");
   EXPECT_EQ(c->alertmanagers[2].timeout, seconds(10));
-  EXPECT_EQ(c->alertmanagers[2].basic_auth_username, "u");
-  EXPECT_EQ(c->alertmanagers[2].basic_auth_password, "p");
-  EXPECT_TRUE(c->alertmanagers[2].tls.insecure_skip_verify);
+  const http::HttpClientConfig& am2 = c->alertmanagers[2].http_client_config;
+  ASSERT_TRUE(am2.basic_auth.has_value());
+  EXPECT_EQ(am2.basic_auth->username, "u");
+  EXPECT_EQ(am2.basic_auth->password, "p");
+  EXPECT_TRUE(am2.tls_config.insecure_skip_verify);
 }
 
 TEST(ConfigTest, EmbeddedAlertmanager) {
@@ -343,7 +347,9 @@ TEST(ConfigTest, LoadConfigFile) {
                          "storage:\n  tsdb:\n    path: data2\n";
   Result<Config> c = LoadConfigFile(file.string());
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->scrape_configs[0].bearer_token_file, (dir / "token").string());
+  ASSERT_TRUE(c->scrape_configs[0].http_client_config.authorization.has_value());
+  EXPECT_EQ(c->scrape_configs[0].http_client_config.authorization->credentials_file,
+            (dir / "token").string());
   EXPECT_EQ(c->storage.path, (dir / "data2").string());
   std::ofstream(file) << "global:\n  bogus: 1\n";
   c = LoadConfigFile(file.string());

@@ -49,6 +49,7 @@ struct TlsOptions {
   std::string cert_file;  // client certificate (PEM), with key_file
   std::string key_file;
   bool insecure_skip_verify = false;  // do not verify the server's cert
+  friend bool operator==(const TlsOptions&, const TlsOptions&) = default;
 };
 
 struct ClientOptions {

@@ -50,25 +50,21 @@ http::ClientOptions ClientOptionsFor(const AlertmanagerConfig& c,
                                      std::chrono::milliseconds timeout) {
   http::ClientOptions o;
   o.timeout = timeout;
-  o.basic_auth_username = c.basic_auth_username;
-  o.basic_auth_password = c.basic_auth_password;
-  if (!c.bearer_token.empty()) {
-    o.authorization_type = "Bearer";
-    o.authorization_credentials = c.bearer_token;
-  }
-  o.tls = c.tls;
+  http::ApplyClientConfig(c.http_client_config, &o);
   return o;
+}
+
+// The Authorization header for one delivery, if any.
+Result<http::Headers> AuthHeaders(const AlertmanagerConfig& c) {
+  VIGIL_ASSIGN_OR_RETURN(std::string auth, http::AuthorizationHeaderValue(c.http_client_config));
+  http::Headers h;
+  if (!auth.empty()) h.emplace_back("Authorization", std::move(auth));
+  return h;
 }
 
 bool SameConfig(const AlertmanagerConfig& a, const AlertmanagerConfig& b) {
   return a.url == b.url && a.path_prefix == b.path_prefix &&
-         a.timeout == b.timeout &&
-         a.basic_auth_username == b.basic_auth_username &&
-         a.basic_auth_password == b.basic_auth_password &&
-         a.bearer_token == b.bearer_token && a.tls.ca_file == b.tls.ca_file &&
-         a.tls.cert_file == b.tls.cert_file &&
-         a.tls.key_file == b.tls.key_file &&
-         a.tls.insecure_skip_verify == b.tls.insecure_skip_verify;
+         a.timeout == b.timeout && a.http_client_config == b.http_client_config;
 }
 
 }  // namespace
@@ -78,11 +74,8 @@ Status ValidateAlertmanagerConfig(const AlertmanagerConfig& config) {
   if (config.timeout <= std::chrono::milliseconds(0)) {
     return InvalidArgumentError(what + ": timeout must be positive");
   }
-  if ((!config.basic_auth_username.empty() ||
-       !config.basic_auth_password.empty()) &&
-      !config.bearer_token.empty()) {
-    return InvalidArgumentError(
-        what + ": at most one of basic auth and bearer token may be set");
+  if (Status s = http::ValidateHttpClientConfig(config.http_client_config); !s.ok()) {
+    return InvalidArgumentError(what + ": " + std::string(s.message()));
   }
   const std::string_view prefix = config.path_prefix;
   if (prefix.find_first_of("?#") != std::string_view::npos) {
@@ -539,8 +532,14 @@ bool Manager::Deliver(Endpoint& e, const std::string& body, size_t count,
   for (;;) {
     ++attempts;
     Result<http::ClientResponse> r = CancelledError("not sent");
-    if (attempts == 1) {
-      r = e.client->Post(e.path, body, kContentType);
+    // Secret files are read for each attempt (a rotated token applies
+    // without a reload); one that cannot be read is retried like a
+    // network error.
+    Result<http::Headers> headers = AuthHeaders(e.config);
+    if (!headers.ok()) {
+      r = headers.status();
+    } else if (attempts == 1) {
+      r = e.client->Post(e.path, body, kContentType, *headers);
     } else {
       // A retry gets only what is left of the budget.
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -557,7 +556,7 @@ bool Manager::Deliver(Endpoint& e, const std::string& body, size_t count,
         cancelled = true;
         break;
       }
-      r = retry->Post(e.path, body, kContentType);
+      r = retry->Post(e.path, body, kContentType, *headers);
       (void)e.SetRetryClient(nullptr);
     }
     bool retryable = false;

@@ -87,6 +87,7 @@
 
 #include "base/thread_annotations.h"
 #include "http/client.h"
+#include "http/client_config.h"
 #include "model/alert.h"
 #include "model/labels.h"
 #include "vigil/metrics/registry.h"
@@ -108,16 +109,13 @@ struct AlertmanagerConfig {
   // Bounds one batch's whole delivery to this Alertmanager, retries
   // included.
   std::chrono::milliseconds timeout{10000};
-  // Basic auth when either is set; otherwise "Authorization: Bearer
-  // <bearer_token>" when that is set. Not both.
-  std::string basic_auth_username;
-  std::string basic_auth_password;
-  std::string bearer_token;
-  http::TlsOptions tls;  // https only
+  // basic_auth or authorization (secret files read for every delivery),
+  // TLS (https only) and redirects.
+  http::HttpClientConfig http_client_config;
 };
 
 // InvalidArgument naming what is wrong: a URL that is not scheme://host
-// [:port], a non-positive timeout, basic auth together with a bearer token,
+// [:port], a non-positive timeout, what ValidateHttpClientConfig refuses,
 // or a path prefix with "?", "#" or "..".
 Status ValidateAlertmanagerConfig(const AlertmanagerConfig& config);
 

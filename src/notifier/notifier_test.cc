@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/file.h"
+#include "base/test_util.h"
 #include "metrics/test_util.h"
 #include "model/timestamp.h"
 
@@ -257,8 +259,8 @@ TEST(ValidateAlertmanagerConfigTest, RejectsBadConfigs) {
       {.url = "http://127.0.0.1:9093", .path_prefix = "/a?b"},
       {.url = "http://127.0.0.1:9093", .path_prefix = "/a/../b"},
       {.url = "http://127.0.0.1:9093",
-       .basic_auth_username = "u",
-       .bearer_token = "t"},
+       .http_client_config = {.basic_auth = http::BasicAuth{.username = "u"},
+                              .authorization = http::Authorization{.credentials = "t"}}},
   };
   for (const AlertmanagerConfig& c : bad) {
     Status s = ValidateAlertmanagerConfig(c);
@@ -355,10 +357,14 @@ TEST(ManagerTest, AddsExternalLabelsWhereMissing) {
 TEST(ManagerTest, PathPrefixAndBearerToken) {
   FakeAlertmanager am("/am/api/v2/alerts");
   auto m = NewManager({});
-  ASSERT_TRUE(m->ApplyConfig({.alertmanagers = {{.url = am.url(),
-                                                 .path_prefix = "am",
-                                                 .bearer_token = "s3cret"}}})
-                  .ok());
+  ASSERT_TRUE(
+      m->ApplyConfig(
+           {.alertmanagers = {
+                {.url = am.url(),
+                 .path_prefix = "am",
+                 .http_client_config = {
+                     .authorization = http::Authorization{.credentials = "s3cret"}}}}})
+          .ok());
   m->Start();
   m->Send({MakeAlert("A")});
   ASSERT_TRUE(WaitFor([&] { return am.alert_count() == 1; }));
@@ -369,14 +375,39 @@ TEST(ManagerTest, BasicAuth) {
   FakeAlertmanager am;
   auto m = NewManager({});
   ASSERT_TRUE(
-      m->ApplyConfig({.alertmanagers = {{.url = am.url(),
-                                         .basic_auth_username = "user",
-                                         .basic_auth_password = "pass"}}})
+      m->ApplyConfig(
+           {.alertmanagers = {
+                {.url = am.url(),
+                 .http_client_config = {
+                     .basic_auth = http::BasicAuth{.username = "user", .password = "pass"}}}}})
           .ok());
   m->Start();
   m->Send({MakeAlert("A")});
   ASSERT_TRUE(WaitFor([&] { return am.alert_count() == 1; }));
   EXPECT_EQ(am.header("Authorization"), "Basic dXNlcjpwYXNz");
+}
+
+// A credentials file is read for every delivery: a rotated token is sent
+// without ApplyConfig().
+TEST(ManagerTest, CredentialsFileReadForEachDelivery) {
+  testing::TempDir dir;
+  const std::string token = dir.path() + "/token";
+  ASSERT_TRUE(WriteFileAtomic(token, "first\n").ok());
+  FakeAlertmanager am;
+  auto m = NewManager({});
+  ASSERT_TRUE(m->ApplyConfig({.alertmanagers = {{.url = am.url(),
+                                                 .http_client_config = {
+                                                     .authorization = http::Authorization{
+                                                         .credentials_file = token}}}}})
+                  .ok());
+  m->Start();
+  m->Send({MakeAlert("A")});
+  ASSERT_TRUE(WaitFor([&] { return am.alert_count() == 1; }));
+  EXPECT_EQ(am.header("Authorization"), "Bearer first");
+  ASSERT_TRUE(WriteFileAtomic(token, "second").ok());
+  m->Send({MakeAlert("B")});
+  ASSERT_TRUE(WaitFor([&] { return am.alert_count() == 2; }));
+  EXPECT_EQ(am.header("Authorization"), "Bearer second");
 }
 
 TEST(ManagerTest, QueueFullDropsOldest) {

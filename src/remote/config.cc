@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <filesystem>
 #include <set>
 
 #include "base/status_macros.h"
@@ -61,10 +60,6 @@ bool IsUnsupported(std::string_view section, std::string_view key) {
       if (k == key) return true;
     }
   }
-  if (section == "tls_config") {
-    return key == "server_name" || key == "min_version" ||
-           key == "max_version";
-  }
   return false;
 }
 
@@ -84,12 +79,6 @@ class Parser {
     }
     return r_.Unknown(key, name, section);
   }
-  std::string File(const std::string& name) const {
-    if (name.empty() || base_dir_.empty()) return name;
-    const std::filesystem::path p(name);
-    if (p.is_absolute()) return name;
-    return (std::filesystem::path(base_dir_) / p).string();
-  }
   Result<int> PositiveInt(const std::string& field, const YAML::Node& k,
                           const YAML::Node& v) const {
     VIGIL_ASSIGN_OR_RETURN(uint64_t n, r_.Uint(field, k, v));
@@ -105,12 +94,6 @@ class Parser {
     return d;
   }
 
-  Status BasicAuthSection(const YAML::Node& k, const YAML::Node& v,
-                          RemoteWriteConfig* c) const;
-  Status AuthorizationSection(const YAML::Node& k, const YAML::Node& v,
-                              RemoteWriteConfig* c) const;
-  Status TlsSection(const YAML::Node& k, const YAML::Node& v,
-                    RemoteWriteConfig* c) const;
   Status Queue(const YAML::Node& k, const YAML::Node& v,
                RemoteWriteConfig* c) const;
   Status Metadata(const YAML::Node& k, const YAML::Node& v,
@@ -121,87 +104,6 @@ class Parser {
   const model::YamlReader& r_;
   const std::string base_dir_;
 };
-
-// The same checks and messages as the daemon's scrape and alerting
-// sections.
-Status Parser::BasicAuthSection(const YAML::Node& k, const YAML::Node& v,
-                                RemoteWriteConfig* c) const {
-  BasicAuth auth;
-  VIGIL_RETURN_IF_ERROR(r_.Fields(
-      k, v, "basic_auth",
-      [&](const std::string& f, const YAML::Node& fk,
-          const YAML::Node& fv) -> Status {
-        if (f != "username" && f != "password" && f != "password_file") {
-          return Unknown(fk, f, "basic_auth");
-        }
-        VIGIL_ASSIGN_OR_RETURN(std::string s, r_.String(f, fk, fv));
-        if (f == "username") auth.username = std::move(s);
-        if (f == "password") auth.password = std::move(s);
-        if (f == "password_file") auth.password_file = File(s);
-        return Status::OK();
-      }));
-  if (!auth.password.empty() && !auth.password_file.empty()) {
-    return r_.Error(k.Mark(),
-                    "at most one of basic_auth password & password_file must "
-                    "be configured");
-  }
-  c->basic_auth = std::move(auth);
-  return Status::OK();
-}
-
-Status Parser::AuthorizationSection(const YAML::Node& k, const YAML::Node& v,
-                                    RemoteWriteConfig* c) const {
-  Authorization auth;
-  VIGIL_RETURN_IF_ERROR(r_.Fields(
-      k, v, "authorization",
-      [&](const std::string& f, const YAML::Node& fk,
-          const YAML::Node& fv) -> Status {
-        if (f != "type" && f != "credentials" && f != "credentials_file") {
-          return Unknown(fk, f, "authorization");
-        }
-        VIGIL_ASSIGN_OR_RETURN(std::string s, r_.String(f, fk, fv));
-        if (f == "type" && !s.empty()) {
-          if (EqualsIgnoreCase(s, "basic")) {
-            return r_.Error(fk, fv,
-                            "authorization type cannot be set to \"basic\", "
-                            "use \"basic_auth\" instead");
-          }
-          auth.type = std::move(s);
-        }
-        if (f == "credentials") auth.credentials = std::move(s);
-        if (f == "credentials_file") auth.credentials_file = File(s);
-        return Status::OK();
-      }));
-  if (!auth.credentials.empty() && !auth.credentials_file.empty()) {
-    return r_.Error(k.Mark(),
-                    "at most one of authorization credentials & "
-                    "credentials_file must be configured");
-  }
-  c->authorization = std::move(auth);
-  return Status::OK();
-}
-
-Status Parser::TlsSection(const YAML::Node& k, const YAML::Node& v,
-                          RemoteWriteConfig* c) const {
-  return r_.Fields(
-      k, v, "tls_config",
-      [&](const std::string& f, const YAML::Node& fk,
-          const YAML::Node& fv) -> Status {
-        if (f == "insecure_skip_verify") {
-          VIGIL_ASSIGN_OR_RETURN(c->tls_config.insecure_skip_verify,
-                                 r_.Bool(f, fk, fv));
-          return Status::OK();
-        }
-        std::string* field = f == "ca_file"     ? &c->tls_config.ca_file
-                             : f == "cert_file" ? &c->tls_config.cert_file
-                             : f == "key_file"  ? &c->tls_config.key_file
-                                                : nullptr;
-        if (field == nullptr) return Unknown(fk, f, "tls_config");
-        VIGIL_ASSIGN_OR_RETURN(std::string s, r_.String(f, fk, fv));
-        *field = File(s);
-        return Status::OK();
-      });
-}
 
 Status Parser::Queue(const YAML::Node& k, const YAML::Node& v,
                      RemoteWriteConfig* c) const {
@@ -291,8 +193,7 @@ Status Parser::Headers(const YAML::Node& k, const YAML::Node& v,
 Result<RemoteWriteConfig> Parser::Parse(const YAML::Node& item) {
   RemoteWriteConfig c;
   bool has_url = false;
-  std::string bearer_token, bearer_token_file;
-  YAML::Mark bearer_mark;
+  http::HttpClientConfigReader http(r_, base_dir_);
   if (!item.IsMap()) {
     return r_.Error(item.Mark(), "remote_write: expected a mapping, got " +
                                      std::string(model::YamlKindName(item)));
@@ -318,30 +219,10 @@ Result<RemoteWriteConfig> Parser::Parse(const YAML::Node& item) {
           return Status::OK();
         }
         if (f == "headers") return Headers(fk, fv, &c);
-        if (f == "basic_auth") return BasicAuthSection(fk, fv, &c);
-        if (f == "authorization") return AuthorizationSection(fk, fv, &c);
-        if (f == "tls_config") return TlsSection(fk, fv, &c);
         if (f == "queue_config") return Queue(fk, fv, &c);
         if (f == "metadata_config") return Metadata(fk, fv, &c);
-        if (f == "bearer_token" || f == "bearer_token_file") {
-          VIGIL_ASSIGN_OR_RETURN(std::string s, r_.String(f, fk, fv));
-          if (f == "bearer_token") {
-            bearer_token = std::move(s);
-          } else {
-            bearer_token_file = File(s);
-          }
-          bearer_mark = fk.Mark();
-          return Status::OK();
-        }
-        if (f == "follow_redirects") {
-          VIGIL_ASSIGN_OR_RETURN(c.follow_redirects, r_.Bool(f, fk, fv));
-          return Status::OK();
-        }
-        if (f == "enable_http2") {
-          VIGIL_ASSIGN_OR_RETURN(bool unused, r_.Bool(f, fk, fv));
-          (void)unused;  // HTTP/1.1 only
-          return Status::OK();
-        }
+        VIGIL_ASSIGN_OR_RETURN(bool read, http.Field(f, fk, fv, &c.http_client_config));
+        if (read) return Status::OK();
         if (f == "send_exemplars" || f == "send_native_histograms") {
           VIGIL_ASSIGN_OR_RETURN(bool on, r_.Bool(f, fk, fv));
           if (on) {
@@ -354,24 +235,7 @@ Result<RemoteWriteConfig> Parser::Parse(const YAML::Node& item) {
         return Unknown(fk, f, "remote_write");
       }));
   if (!has_url) return r_.Error(item.Mark(), "remote_write: url is required");
-  if (!bearer_token.empty() && !bearer_token_file.empty()) {
-    return r_.Error(bearer_mark,
-                    "at most one of bearer_token & bearer_token_file must be "
-                    "configured");
-  }
-  const bool bearer = !bearer_token.empty() || !bearer_token_file.empty();
-  if (int{c.basic_auth.has_value()} + int{c.authorization.has_value()} +
-          int{bearer} >
-      1) {
-    return r_.Error(item.Mark(),
-                    "at most one of basic_auth, authorization, bearer_token & "
-                    "bearer_token_file must be configured");
-  }
-  if (bearer) {
-    c.authorization = Authorization{.type = "Bearer",
-                                    .credentials = bearer_token,
-                                    .credentials_file = bearer_token_file};
-  }
+  VIGIL_RETURN_IF_ERROR(http.Finish(item.Mark(), &c.http_client_config));
   std::sort(c.headers.begin(), c.headers.end());
   Status valid = ValidateRemoteWriteConfig(c);
   if (!valid.ok()) return r_.Error(item.Mark(), valid.message());
@@ -481,15 +345,7 @@ Status ValidateRemoteWriteConfig(const RemoteWriteConfig& c) {
                                   "\" is a reserved header and cannot be set");
     }
   }
-  if (c.basic_auth && c.authorization) {
-    return InvalidArgumentError(
-        "at most one of basic_auth and authorization must be configured");
-  }
-  if (c.tls_config.cert_file.empty() != c.tls_config.key_file.empty()) {
-    return InvalidArgumentError(
-        "tls_config: cert_file and key_file must be given together");
-  }
-  return Status::OK();
+  return http::ValidateHttpClientConfig(c.http_client_config);
 }
 
 Status ValidateRemoteWriteConfigs(const std::vector<RemoteWriteConfig>& list) {

@@ -49,13 +49,13 @@
 #pragma once
 
 #include <chrono>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "http/client.h"
+#include "http/client_config.h"
 #include "vigil/result.h"
 #include "vigil/status.h"
 
@@ -94,23 +94,6 @@ struct MetadataConfig {
       default;
 };
 
-struct BasicAuth {
-  std::string username;
-  std::string password;
-  std::string password_file;  // read before every request, trailing \n cut
-  friend bool operator==(const BasicAuth&, const BasicAuth&) = default;
-};
-
-// "Authorization: <type> <credentials>". bearer_token(_file) is read into
-// this with type "Bearer".
-struct Authorization {
-  std::string type = "Bearer";
-  std::string credentials;
-  std::string credentials_file;  // read before every request
-  friend bool operator==(const Authorization&, const Authorization&) =
-      default;
-};
-
 struct RemoteWriteConfig {
   // http:// or https://, with the path ("/api/v1/write") and any query.
   std::string url;
@@ -123,27 +106,13 @@ struct RemoteWriteConfig {
   // (Content-Type, Content-Encoding, User-Agent, Authorization,
   // X-Prometheus-Remote-Write-Version, hop-by-hop headers) are refused.
   std::vector<std::pair<std::string, std::string>> headers;
-  std::optional<BasicAuth> basic_auth;
-  std::optional<Authorization> authorization;
-  http::TlsOptions tls_config;
-  bool follow_redirects = true;
+  // basic_auth / authorization / bearer_token(_file) (secret files read
+  // before every request), tls_config and follow_redirects.
+  http::HttpClientConfig http_client_config;
   QueueConfig queue_config;
   MetadataConfig metadata_config;
 
-  friend bool operator==(const RemoteWriteConfig& a,
-                         const RemoteWriteConfig& b) {
-    return a.url == b.url && a.name == b.name &&
-           a.remote_timeout == b.remote_timeout && a.headers == b.headers &&
-           a.basic_auth == b.basic_auth && a.authorization == b.authorization &&
-           a.tls_config.ca_file == b.tls_config.ca_file &&
-           a.tls_config.cert_file == b.tls_config.cert_file &&
-           a.tls_config.key_file == b.tls_config.key_file &&
-           a.tls_config.insecure_skip_verify ==
-               b.tls_config.insecure_skip_verify &&
-           a.follow_redirects == b.follow_redirects &&
-           a.queue_config == b.queue_config &&
-           a.metadata_config == b.metadata_config;
-  }
+  friend bool operator==(const RemoteWriteConfig&, const RemoteWriteConfig&) = default;
 };
 
 // The queue's name: `name`, or "rw-" and 12 hex digits of a hash of the URL
@@ -154,8 +123,8 @@ std::string QueueName(const RemoteWriteConfig& config);
 // kInvalidArgument naming the problem: a URL that is not http(s)://host
 // [:port][/path], a non-positive remote_timeout or batch_send_deadline,
 // capacity/shards/max_samples_per_send < 1, min_shards > max_shards,
-// min_backoff > max_backoff, a reserved header, basic_auth together with
-// authorization, cert_file without key_file, or an unreadable name.
+// min_backoff > max_backoff, a reserved header, what
+// ValidateHttpClientConfig refuses, or an unreadable name.
 Status ValidateRemoteWriteConfig(const RemoteWriteConfig& config);
 // Each entry valid, and no two with the same QueueName().
 Status ValidateRemoteWriteConfigs(const std::vector<RemoteWriteConfig>& list);

@@ -33,8 +33,8 @@ TEST(RemoteWriteConfigTest, Defaults) {
   EXPECT_EQ(q.min_backoff, milliseconds(30));
   EXPECT_EQ(q.max_backoff, milliseconds(5000));
   EXPECT_TRUE(q.retry_on_http_429);
-  EXPECT_FALSE(c->basic_auth.has_value());
-  EXPECT_FALSE(c->authorization.has_value());
+  EXPECT_FALSE(c->http_client_config.basic_auth.has_value());
+  EXPECT_FALSE(c->http_client_config.authorization.has_value());
   EXPECT_EQ(QueueName(*c).substr(0, 3), "rw-");
   EXPECT_EQ(QueueName(*c).size(), 15u);
 }
@@ -79,13 +79,13 @@ remote_write:
   EXPECT_EQ(c->remote_timeout, milliseconds(10000));
   EXPECT_EQ(c->headers, (std::vector<std::pair<std::string, std::string>>{
                             {"A-First", "1"}, {"X-Scope-OrgID", "team-a"}}));
-  ASSERT_TRUE(c->basic_auth.has_value());
-  EXPECT_EQ(c->basic_auth->username, "user");
-  EXPECT_EQ(c->basic_auth->password_file, "/etc/vigil/secrets/pw");
-  EXPECT_EQ(c->tls_config.ca_file, "/etc/vigil/ca.pem");
-  EXPECT_EQ(c->tls_config.cert_file, "/abs/c.pem");
-  EXPECT_TRUE(c->tls_config.insecure_skip_verify);
-  EXPECT_FALSE(c->follow_redirects);
+  ASSERT_TRUE(c->http_client_config.basic_auth.has_value());
+  EXPECT_EQ(c->http_client_config.basic_auth->username, "user");
+  EXPECT_EQ(c->http_client_config.basic_auth->password_file, "/etc/vigil/secrets/pw");
+  EXPECT_EQ(c->http_client_config.tls_config.ca_file, "/etc/vigil/ca.pem");
+  EXPECT_EQ(c->http_client_config.tls_config.cert_file, "/abs/c.pem");
+  EXPECT_TRUE(c->http_client_config.tls_config.insecure_skip_verify);
+  EXPECT_FALSE(c->http_client_config.follow_redirects);
   EXPECT_EQ(c->queue_config.capacity, 10000);
   EXPECT_EQ(c->queue_config.max_shards, 50);
   EXPECT_EQ(c->queue_config.min_shards, 2);
@@ -103,15 +103,15 @@ TEST(RemoteWriteConfigTest, BearerTokenBecomesAuthorization) {
       "remote_write:\n  - url: http://h:1/w\n    bearer_token_file: tok\n",
       "/d");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  ASSERT_TRUE(c->authorization.has_value());
-  EXPECT_EQ(c->authorization->type, "Bearer");
-  EXPECT_EQ(c->authorization->credentials_file, "/d/tok");
+  ASSERT_TRUE(c->http_client_config.authorization.has_value());
+  EXPECT_EQ(c->http_client_config.authorization->type, "Bearer");
+  EXPECT_EQ(c->http_client_config.authorization->credentials_file, "/d/tok");
   c = Parse(
       "remote_write:\n  - url: http://h:1/w\n    authorization:\n"
       "      type: Token\n      credentials: s3cr3t\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->authorization->type, "Token");
-  EXPECT_EQ(c->authorization->credentials, "s3cr3t");
+  EXPECT_EQ(c->http_client_config.authorization->type, "Token");
+  EXPECT_EQ(c->http_client_config.authorization->credentials, "s3cr3t");
 }
 
 struct ErrorCase {

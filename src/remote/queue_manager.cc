@@ -49,17 +49,6 @@ void AtomicMax(std::atomic<int64_t>* a, int64_t v) {
   }
 }
 
-std::string ReadSecret(const std::string& file, Status* error) {
-  Result<std::string> s = ReadFile(file);
-  if (!s.ok()) {
-    *error = s.status();
-    return {};
-  }
-  std::string v = std::move(s).value();
-  while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
-  return v;
-}
-
 // Prometheus' ewmaRate: alpha 0.2, one tick per shard update.
 struct EwmaRate {
   double rate = 0;
@@ -455,16 +444,7 @@ Result<std::unique_ptr<http::Client>> QueueManager::NewClient() const {
   const RemoteWriteConfig& c = options_.config;
   http::ClientOptions o;
   o.timeout = c.remote_timeout;
-  o.follow_redirects = c.follow_redirects;
-  o.tls = c.tls_config;
-  if (c.basic_auth && c.basic_auth->password_file.empty()) {
-    o.basic_auth_username = c.basic_auth->username;
-    o.basic_auth_password = c.basic_auth->password;
-  }
-  if (c.authorization && c.authorization->credentials_file.empty()) {
-    o.authorization_type = c.authorization->type;
-    o.authorization_credentials = c.authorization->credentials;
-  }
+  http::ApplyClientConfig(c.http_client_config, &o);
   return http::Client::Create(origin_, std::move(o));
 }
 
@@ -476,19 +456,8 @@ Result<http::Headers> QueueManager::RequestHeaders() const {
   h.emplace_back("X-Prometheus-Remote-Write-Version",
                  std::string(kRemoteWriteVersion));
   for (const auto& kv : c.headers) h.push_back(kv);
-  Status error;
-  if (c.basic_auth && !c.basic_auth->password_file.empty()) {
-    const std::string password =
-        ReadSecret(c.basic_auth->password_file, &error);
-    if (!error.ok()) return error;
-    h.emplace_back("Authorization",
-                   http::BasicAuthHeaderValue(c.basic_auth->username, password));
-  } else if (c.authorization && !c.authorization->credentials_file.empty()) {
-    const std::string credentials =
-        ReadSecret(c.authorization->credentials_file, &error);
-    if (!error.ok()) return error;
-    h.emplace_back("Authorization", c.authorization->type + " " + credentials);
-  }
+  VIGIL_ASSIGN_OR_RETURN(std::string auth, http::AuthorizationHeaderValue(c.http_client_config));
+  if (!auth.empty()) h.emplace_back("Authorization", std::move(auth));
   return h;
 }
 

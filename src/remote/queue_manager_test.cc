@@ -167,7 +167,7 @@ TEST_F(QueueManagerTest, SendsProtocolHeadersAndReadsSecretFiles) {
   c.headers = {{"X-Scope-OrgID", "tenant-1"}};
   const std::string pw = tmp_.path() + "/pw";
   ASSERT_TRUE(WriteFileAtomic(pw, "first\n").ok());
-  c.basic_auth = BasicAuth{.username = "u", .password_file = pw};
+  c.http_client_config.basic_auth = http::BasicAuth{.username = "u", .password_file = pw};
   auto qm = Make(c);
   qm->Start(At(0, 0));
   Feed(qm.get(), 10, 10);
@@ -214,9 +214,9 @@ TEST_F(QueueManagerTest, CreateRejectsBadConfig) {
   EXPECT_EQ(QueueManager::Create(o).status().code(),
             StatusCode::kInvalidArgument);
   o.config.url = "https://h:1/w";
-  o.config.tls_config.ca_file = "/nonexistent/ca.pem";
-  o.config.tls_config.cert_file = "/nonexistent/c.pem";
-  o.config.tls_config.key_file = "/nonexistent/k.pem";
+  o.config.http_client_config.tls_config.ca_file = "/nonexistent/ca.pem";
+  o.config.http_client_config.tls_config.cert_file = "/nonexistent/c.pem";
+  o.config.http_client_config.tls_config.key_file = "/nonexistent/k.pem";
   EXPECT_FALSE(QueueManager::Create(o).ok());
 }
 

@@ -26,7 +26,7 @@ vigil_cc_library(NAME remote
        remote/write_storage.cc
   DEPS vigil_remote_proto PkgConfig::SNAPPY vigil::wal vigil::yaml_reader
        PkgConfig::YAMLCPP ZLIB::ZLIB
-  PUBLIC_DEPS vigil::http vigil::metrics vigil::model vigil::base)
+  PUBLIC_DEPS vigil::http vigil::http_config vigil::metrics vigil::model vigil::base)
 
 if(VIGIL_BUILD_TESTS)
   vigil_cc_test(NAME remote_test

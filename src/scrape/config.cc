@@ -97,43 +97,8 @@ Status ValidateScrapeConfig(const ScrapeConfig& c) {
   if (c.metrics_path.empty() || c.metrics_path.front() != '/') {
     return InvalidArgumentError(job + "metrics_path must start with \"/\"");
   }
-  if (!c.bearer_token.empty() && !c.bearer_token_file.empty()) {
-    return InvalidArgumentError(
-        job +
-        "at most one of bearer_token & bearer_token_file must be "
-        "configured");
-  }
-  const bool bearer = !c.bearer_token.empty() || !c.bearer_token_file.empty();
-  if (c.basic_auth.has_value() + c.authorization.has_value() + bearer > 1) {
-    return InvalidArgumentError(
-        job +
-        "at most one of basic_auth, authorization, bearer_token & "
-        "bearer_token_file must be configured");
-  }
-  if (c.basic_auth.has_value() && !c.basic_auth->password.empty() &&
-      !c.basic_auth->password_file.empty()) {
-    return InvalidArgumentError(
-        job +
-        "at most one of basic_auth password & password_file must be "
-        "configured");
-  }
-  if (c.authorization.has_value()) {
-    if (EqualsIgnoreCase(c.authorization->type, "basic")) {
-      return InvalidArgumentError(
-          job +
-          "authorization type cannot be set to \"basic\", use "
-          "\"basic_auth\" instead");
-    }
-    if (!c.authorization->credentials.empty() &&
-        !c.authorization->credentials_file.empty()) {
-      return InvalidArgumentError(job +
-                                  "at most one of authorization credentials & "
-                                  "credentials_file must be configured");
-    }
-  }
-  if (c.tls_config.cert_file.empty() != c.tls_config.key_file.empty()) {
-    return InvalidArgumentError(
-        job + "tls_config cert_file and key_file must be given together");
+  if (Status s = http::ValidateHttpClientConfig(c.http_client_config); !s.ok()) {
+    return InvalidArgumentError(job + std::string(s.message()));
   }
   for (const StaticConfig& sc : c.static_configs) {
     for (const std::string& t : sc.targets) {

@@ -17,37 +17,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "http/client_config.h"
 #include "model/labels.h"
 #include "vigil/status.h"
 
 namespace vigil::scrape {
-
-struct BasicAuth {
-  std::string username;
-  std::string password;
-  std::string password_file;  // read at every scrape, trailing \n trimmed
-  friend bool operator==(const BasicAuth&, const BasicAuth&) = default;
-};
-
-// Authorization: <type> <credentials>; Prometheus' `authorization` block.
-struct Authorization {
-  std::string type = "Bearer";
-  std::string credentials;
-  std::string credentials_file;  // read at every scrape
-  friend bool operator==(const Authorization&, const Authorization&) = default;
-};
-
-struct TlsConfig {
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  bool insecure_skip_verify = false;
-  friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
-};
 
 struct StaticConfig {
   std::vector<std::string> targets;  // "host:port" or "host"
@@ -67,14 +44,10 @@ struct ScrapeConfig {
   bool honor_labels = false;
   // Use timestamps the exposition carries; otherwise the scrape time.
   bool honor_timestamps = true;
-  bool follow_redirects = true;
 
-  // At most one of basic_auth, authorization and bearer_token(_file).
-  std::optional<BasicAuth> basic_auth;
-  std::optional<Authorization> authorization;
-  std::string bearer_token;       // shorthand for authorization Bearer
-  std::string bearer_token_file;  // likewise, read at every scrape
-  TlsConfig tls_config;
+  // Authentication (secret files read at every scrape), TLS and redirects:
+  // Prometheus' inline HTTPClientConfig.
+  http::HttpClientConfig http_client_config;
 
   // Limits; 0 means none. Exceeding one fails the whole scrape.
   uint64_t body_size_limit_bytes = 0;
@@ -90,9 +63,8 @@ struct ScrapeConfig {
 
 // The semantic rules Prometheus applies (without file positions):
 // non-empty job name, positive interval, 0 < timeout <= interval, scheme
-// http/https, metrics_path starting with "/", one authentication method,
-// authorization type not "basic", credentials and credentials_file not
-// both, valid target addresses and label names. kInvalidArgument naming
+// http/https, metrics_path starting with "/", ValidateHttpClientConfig,
+// valid target addresses and label names. kInvalidArgument naming
 // the job.
 Status ValidateScrapeConfig(const ScrapeConfig& config);
 

@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -12,6 +10,7 @@
 #include "base/strings.h"
 #include "exposition/text_parser.h"
 #include "http/client.h"
+#include "http/client_config.h"
 #include "model/timestamp.h"
 
 namespace vigil::scrape {
@@ -34,21 +33,6 @@ metrics::Counter MakeCounter(metrics::Registry* registry,
 
 // Reads a secret file as Prometheus does: whole file, surrounding
 // whitespace trimmed.
-Result<std::string> ReadSecretFile(const std::string& path,
-                                   std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return UnavailableError("unable to read " + std::string(what) + " " + path);
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return std::string();
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
 std::string_view ReasonPhrase(int status) {
   switch (status) {
     case 201:
@@ -110,7 +94,7 @@ class HttpScraper final : public Scraper {
         {"Accept-Encoding", "gzip"},
         {"X-Prometheus-Scrape-Timeout-Seconds", FormatSeconds(timeout_)},
     };
-    Result<std::string> auth = AuthorizationHeader();
+    Result<std::string> auth = http::AuthorizationHeaderValue(config_.http_client_config);
     if (!auth.ok()) return auth.status();
     if (!auth->empty()) headers.emplace_back("Authorization", *auth);
     Result<http::ClientResponse> r = client_->Get(path_and_query_, headers);
@@ -130,39 +114,6 @@ class HttpScraper final : public Scraper {
   void Stop() override { client_->Stop(); }
 
  private:
-  Result<std::string> AuthorizationHeader() const {
-    if (config_.basic_auth.has_value()) {
-      const BasicAuth& b = *config_.basic_auth;
-      std::string password = b.password;
-      if (!b.password_file.empty()) {
-        Result<std::string> p =
-            ReadSecretFile(b.password_file, "basic auth password file");
-        if (!p.ok()) return p.status();
-        password = std::move(p).value();
-      }
-      return http::BasicAuthHeaderValue(b.username, password);
-    }
-    std::string type = "Bearer";
-    std::string credentials;
-    std::string file;
-    if (config_.authorization.has_value()) {
-      type = config_.authorization->type.empty() ? "Bearer"
-                                                 : config_.authorization->type;
-      credentials = config_.authorization->credentials;
-      file = config_.authorization->credentials_file;
-    } else {
-      credentials = config_.bearer_token;
-      file = config_.bearer_token_file;
-    }
-    if (!file.empty()) {
-      Result<std::string> c = ReadSecretFile(file, "credentials file");
-      if (!c.ok()) return c.status();
-      credentials = std::move(c).value();
-    }
-    if (credentials.empty()) return std::string();
-    return type + " " + credentials;
-  }
-
   const ScrapeConfig config_;
   const std::string path_and_query_;
   const std::chrono::milliseconds timeout_;
@@ -206,12 +157,8 @@ Result<std::unique_ptr<Scraper>> NewHttpScraper(const ScrapeConfig& config,
   http::ClientOptions opts;
   opts.timeout = target.timeout();
   opts.user_agent = std::string(http::DefaultUserAgent());
-  opts.follow_redirects = config.follow_redirects;
   opts.body_size_limit_bytes = config.body_size_limit_bytes;
-  opts.tls.ca_file = config.tls_config.ca_file;
-  opts.tls.cert_file = config.tls_config.cert_file;
-  opts.tls.key_file = config.tls_config.key_file;
-  opts.tls.insecure_skip_verify = config.tls_config.insecure_skip_verify;
+  http::ApplyClientConfig(config.http_client_config, &opts);
   Result<std::unique_ptr<http::Client>> client =
       http::Client::Create(target.origin(), std::move(opts));
   if (!client.ok()) return client.status();

@@ -460,7 +460,7 @@ TEST_F(ScrapeLoopTest, StaticLabelsAreTargetLabels) {
 TEST_F(ScrapeLoopTest, BasicAuthIsSent) {
   server_.Set("a 1\n");
   ScrapeConfig c = Job(server_.address());
-  c.basic_auth = BasicAuth{.username = "user", .password = "pass"};
+  c.http_client_config.basic_auth = http::BasicAuth{.username = "user", .password = "pass"};
   auto loop = MakeLoop(c, &storage_);
   ASSERT_TRUE(loop->ScrapeAndReport(At(1000)).ok());
   EXPECT_EQ(server_.Header("Authorization"), "Basic dXNlcjpwYXNz");
@@ -469,7 +469,7 @@ TEST_F(ScrapeLoopTest, BasicAuthIsSent) {
   const auto file = std::filesystem::temp_directory_path() /
                     ("vigil_scrape_pw_" + std::to_string(::getpid()));
   std::ofstream(file) << "secret\n";
-  c.basic_auth = BasicAuth{.username = "u", .password_file = file.string()};
+  c.http_client_config.basic_auth = http::BasicAuth{.username = "u", .password_file = file.string()};
   auto loop2 = MakeLoop(c, &storage_);
   ASSERT_TRUE(loop2->ScrapeAndReport(At(2000)).ok());
   EXPECT_EQ(server_.Header("Authorization"), "Basic dTpzZWNyZXQ=");
@@ -483,7 +483,7 @@ TEST_F(ScrapeLoopTest, BasicAuthIsSent) {
 TEST_F(ScrapeLoopTest, BearerTokenAndAuthorizationAreSent) {
   server_.Set("a 1\n");
   ScrapeConfig c = Job(server_.address());
-  c.bearer_token = "abc";
+  c.http_client_config.authorization = http::Authorization{.credentials = "abc"};
   ASSERT_TRUE(MakeLoop(c, &storage_)->ScrapeAndReport(At(1000)).ok());
   EXPECT_EQ(server_.Header("Authorization"), "Bearer abc");
 
@@ -491,8 +491,8 @@ TEST_F(ScrapeLoopTest, BearerTokenAndAuthorizationAreSent) {
                     ("vigil_scrape_cred_" + std::to_string(::getpid()));
   std::ofstream(file) << "  xyz \n";
   ScrapeConfig a = Job(server_.address());
-  a.authorization =
-      Authorization{.type = "Token", .credentials_file = file.string()};
+  a.http_client_config.authorization =
+      http::Authorization{.type = "Token", .credentials_file = file.string()};
   ASSERT_TRUE(MakeLoop(a, &storage_)->ScrapeAndReport(At(2000)).ok());
   EXPECT_EQ(server_.Header("Authorization"), "Token xyz");
   std::filesystem::remove(file);
@@ -849,7 +849,7 @@ TEST(HttpsScrapeTest, VerifiesTheServerCertificate) {
   server.Set("a 1\n");
   ScrapeConfig c = Job(server.address());
   c.scheme = "https";
-  c.tls_config.ca_file = TestData("ca.pem");
+  c.http_client_config.tls_config.ca_file = TestData("ca.pem");
   RecordingStorage storage;
   auto loop = MakeLoop(c, &storage);
   EXPECT_EQ(loop->target()->url(), "https://" + server.address() + "/metrics");
@@ -863,7 +863,7 @@ TEST(HttpsScrapeTest, VerifiesTheServerCertificate) {
   s = MakeLoop(untrusted, &storage)->ScrapeAndReport(At(2000));
   EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
   // ...unless verification is off.
-  untrusted.tls_config.insecure_skip_verify = true;
+  untrusted.http_client_config.tls_config.insecure_skip_verify = true;
   s = MakeLoop(untrusted, &storage)->ScrapeAndReport(At(3000));
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
