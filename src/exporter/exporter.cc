@@ -131,13 +131,19 @@ Result<std::unique_ptr<Exporter>> internal::ExporterAccess::Create(ExporterOptio
                        [p](const http::Request& q, http::Response* r) { p->ServeMetrics(q, r); });
   impl->server->Handle("GET", "/metrics.json",
                        [p](const http::Request& q, http::Response* r) { p->ServeJson(q, r); });
-  impl->server->Handle("GET", "/health",
-                       [p](const http::Request& q, http::Response* r) { p->ServeHealth(q, r); });
-  impl->server->Handle("GET", "/ready", [p](const http::Request&, http::Response* r) {
-    const bool ok = p->ready.load();
-    r->status = ok ? 200 : 503;
-    r->body = ok ? "ready\n" : "not ready\n";
-  });
+  // Prometheus' spellings (/-/healthy, /-/ready) too, so probes written
+  // for a Prometheus server work unchanged.
+  for (const char* path : {"/health", "/-/healthy"}) {
+    impl->server->Handle("GET", path,
+                         [p](const http::Request& q, http::Response* r) { p->ServeHealth(q, r); });
+  }
+  for (const char* path : {"/ready", "/-/ready"}) {
+    impl->server->Handle("GET", path, [p](const http::Request&, http::Response* r) {
+      const bool ok = p->ready.load();
+      r->status = ok ? 200 : 503;
+      r->body = ok ? "ready\n" : "not ready\n";
+    });
+  }
   return std::unique_ptr<Exporter>(new Exporter(std::move(impl)));
 }
 

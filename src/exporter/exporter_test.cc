@@ -119,8 +119,11 @@ TEST_F(ExporterTest, HealthReflectsChecks) {
 
 TEST_F(ExporterTest, Readiness) {
   EXPECT_EQ(client_->Get("/ready")->status, 200);
+  EXPECT_EQ(client_->Get("/-/ready")->status, 200);
+  EXPECT_EQ(client_->Get("/-/healthy")->status, 200);
   exporter_->SetReady(false);
   EXPECT_EQ(client_->Get("/ready")->status, 503);
+  EXPECT_EQ(client_->Get("/-/ready")->status, 503);
 }
 
 TEST_F(ExporterTest, RejectsBadRequests) {

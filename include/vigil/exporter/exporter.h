@@ -16,6 +16,8 @@
 //                      200 when every check passes, otherwise 503.
 //   GET /ready         200 once started and SetReady(true) (the default),
 //                      otherwise 503.
+//   GET /-/healthy, /-/ready  the same as /health and /ready (Prometheus'
+//                      paths, for probes written for a Prometheus server).
 // Oversized requests get 413, malformed ones 400, wrong methods 405.
 //
 // Thread safety: thread-safe. Scrapes are served concurrently.
