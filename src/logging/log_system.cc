@@ -111,6 +111,9 @@ struct LogSystem::Backend {
   bool wake = false;
   bool stop = false;
   std::atomic<bool> async{false};
+  // Set while the back end sleeps longer than backend_poll (nothing to do
+  // lately): a producer that drops a line wakes it.
+  std::atomic<bool> idle{false};
   size_t max_record = 0;
   // Back-end thread only.
   std::vector<std::shared_ptr<internal::Ring>> snapshot;
@@ -250,6 +253,7 @@ void LogSystem::Submit(const Logger& logger, Level level, std::string_view messa
     if (p == nullptr) {
       if (options_.overflow == Overflow::kDrop || internal::tl_is_backend) {
         ring->AddDrop();
+        if (b.idle.load(std::memory_order_relaxed) && !internal::tl_is_backend) Wake();
         return;
       }
       Wake();
@@ -390,11 +394,21 @@ size_t LogSystem::DrainOnce() {
 void LogSystem::BackendLoop() {
   internal::tl_is_backend = true;
   Backend& b = *backend_;
+  const auto idle_poll = std::max(options_.backend_poll, options_.backend_idle_poll);
+  auto poll = options_.backend_poll;
   for (;;) {
-    if (DrainOnce() > 0) continue;
+    if (DrainOnce() > 0) {
+      if (poll != options_.backend_poll) {
+        poll = options_.backend_poll;
+        b.idle.store(false, std::memory_order_relaxed);
+      }
+      continue;
+    }
     std::unique_lock<std::mutex> l(b.mu);
     if (b.stop) break;
-    b.cv.wait_for(l, options_.backend_poll, [&b] { return b.wake || b.stop; });
+    b.cv.wait_for(l, poll, [&b] { return b.wake || b.stop; });
+    poll = b.wake ? options_.backend_poll : std::min(poll * 2, idle_poll);
+    b.idle.store(poll > options_.backend_poll, std::memory_order_relaxed);
     b.wake = false;
   }
   while (DrainOnce() > 0) {

@@ -67,8 +67,13 @@ class LogSystem {
     bool async = true;
     size_t queue_bytes = 256 * 1024;  // per thread; rounded up to a power of 2
     Overflow overflow = Overflow::kBlock;
-    // How long the idle back end sleeps between polls of the queues.
+    // How long the back end sleeps between polls of the queues while lines
+    // arrive. Each poll that finds nothing doubles the sleep, up to
+    // backend_idle_poll, so an idle process costs ~100 wake-ups a second
+    // instead of 2000; the first line after a quiet spell waits at most
+    // that long (Flush(), a full queue and Shutdown() wake it at once).
     std::chrono::microseconds backend_poll{500};
+    std::chrono::microseconds backend_idle_poll{10000};
   };
 
   explicit LogSystem(Options options);
