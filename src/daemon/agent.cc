@@ -405,6 +405,7 @@ Status Agent::Impl::Init() {
       so.auth = web_config->auth;
       so.response_headers = web_config->headers;
     }
+    so.log = [this](std::string_view msg) { Warn(std::string(msg)); };
     VIGIL_ASSIGN_OR_RETURN(web, exporter::internal::ExporterAccess::Create(xo, so));
     http::Server& server = exporter::internal::ExporterAccess::server(*web);
     api->Register(&server);

@@ -5,9 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/test_util.h"
 #include "http/security.h"
@@ -220,6 +226,58 @@ TEST(TlsTest, ClientCertificatesAreRequiredAndVerified) {
     c.enable_server_certificate_verification(false);
     EXPECT_FALSE(c.Get("/x"));
   }
+}
+
+// A rotated certificate is served at the next handshake; a broken one is
+// reported once and the previous one kept.
+TEST(TlsTest, RotatedCertificateIsServedWithoutRestart) {
+  vigil::testing::TempDir dir;
+  const std::string d = dir.path();
+  testing::WriteSelfSignedCert(d, "server");
+  ASSERT_EQ(std::rename((d + "/server.crt").c_str(), (d + "/first.crt").c_str()), 0);
+  ASSERT_EQ(std::rename((d + "/server.key").c_str(), (d + "/first.key").c_str()), 0);
+  std::filesystem::copy_file(d + "/first.crt", d + "/server.crt");
+  std::filesystem::copy_file(d + "/first.key", d + "/server.key");
+  std::mutex mu;
+  std::vector<std::string> logged;
+  ServerOptions o;
+  o.tls = ServerTlsOptions{.cert_file = d + "/server.crt", .key_file = d + "/server.key"};
+  o.log = [&](std::string_view m) {
+    std::lock_guard<std::mutex> l(mu);
+    logged.emplace_back(m);
+  };
+  auto server = Serve(o);
+  ASSERT_TRUE(server->Start().ok());
+  // Whether a client trusting only `ca` completes a request.
+  auto trusted_by = [&](const std::string& ca) {
+    httplib::SSLClient c("127.0.0.1", server->port());
+    c.set_ca_cert_path(ca.c_str());
+    c.enable_server_certificate_verification(true);
+    auto res = c.Get("/x");
+    return res && res->status == 200;
+  };
+  EXPECT_TRUE(trusted_by(d + "/first.crt"));
+
+  // Rotation as certificate tools do it: new files renamed over the old.
+  testing::WriteSelfSignedCert(d, "second");
+  std::filesystem::copy_file(d + "/second.crt", d + "/next.crt");
+  ASSERT_EQ(std::rename((d + "/second.key").c_str(), (d + "/server.key").c_str()), 0);
+  ASSERT_EQ(std::rename((d + "/next.crt").c_str(), (d + "/server.crt").c_str()), 0);
+  EXPECT_TRUE(trusted_by(d + "/second.crt"));
+  EXPECT_FALSE(trusted_by(d + "/first.crt"));
+
+  // A certificate that does not parse: the second one stays, reported once.
+  {
+    std::ofstream bad(d + "/bad.crt");
+    bad << "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n";
+  }
+  ASSERT_EQ(std::rename((d + "/bad.crt").c_str(), (d + "/server.crt").c_str()), 0);
+  EXPECT_TRUE(trusted_by(d + "/second.crt"));
+  EXPECT_TRUE(trusted_by(d + "/second.crt"));
+  std::lock_guard<std::mutex> l(mu);
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_NE(logged[0].find(d + "/server.crt"), std::string::npos) << logged[0];
+  EXPECT_NE(logged[0].find("serving the previous one"), std::string::npos) << logged[0];
 }
 
 TEST(TlsTest, BadFilesAndSettingsAreNamed) {

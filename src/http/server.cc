@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "base/status_macros.h"
+#include "http/certificate_store.h"
 #include "http/security.h"
 
 namespace vigil::http {
@@ -60,16 +62,7 @@ std::string PathPattern(const std::string& path, std::vector<std::string>* names
   }
   return out;
 }
-std::string OpenSslError() {
-  std::string out;
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof(buf));
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown error" : out;
-}
+using internal::OpenSslError;
 
 Result<int> TlsVersion(const std::string& name) {
   if (name == "TLS10") return TLS1_VERSION;
@@ -151,6 +144,8 @@ struct Server::Impl {
   };
   std::vector<Route> routes;                                      // set before Start
   std::map<std::string, std::set<std::string>> methods_by_path;  // set before Start
+  // TLS only; declared before `server` so it outlives the handshakes.
+  std::shared_ptr<internal::CertificateStore> certificates;
   // A fresh httplib server per Start(): a stopped one cannot listen again.
   std::unique_ptr<httplib::Server> server;
   std::unique_ptr<internal::Authenticator> auth;
@@ -332,9 +327,18 @@ Status Server::Start() {
   if (impl->options.tls.has_value()) {
     Status tls_status;
     const ServerTlsOptions& tls = *impl->options.tls;
+    internal::CertificateStore::Log log = impl->options.log;
+    if (!log) log = [](std::string_view m) { std::fprintf(stderr, "%.*s\n", int(m.size()), m.data()); };
+    impl->certificates =
+        std::make_shared<internal::CertificateStore>(tls.cert_file, tls.key_file, std::move(log));
     auto ssl = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
       tls_status = SetUpTls(tls, &ctx);
-      return tls_status.ok();
+      if (tls_status.ok()) tls_status = impl->certificates->Load();
+      if (!tls_status.ok()) return false;
+      // Each handshake serves the current pair, reloaded when rotated.
+      SSL_CTX_set_cert_cb(&ctx, internal::CertificateStore::CertCallback,
+                          impl->certificates.get());
+      return true;
     });
     if (!tls_status.ok()) return tls_status;
     if (!ssl->is_valid()) return InternalError("cannot create a TLS context: " + OpenSslError());

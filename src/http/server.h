@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -57,8 +58,11 @@ using Handler = std::function<void(const Request&, Response*)>;
 
 // TLS for the server (Prometheus web-config's tls_server_config).
 struct ServerTlsOptions {
-  std::string cert_file;  // PEM certificate chain
-  std::string key_file;   // PEM private key
+  // PEM certificate chain and private key. Read again when either file
+  // changes (checked at each handshake; http/certificate_store.h), so a
+  // rotated certificate applies without a restart.
+  std::string cert_file;
+  std::string key_file;
   // Client certificates: "NoClientCert" (default), "RequestClientCert",
   // "RequireAnyClientCert", "VerifyClientCertIfGiven" or
   // "RequireAndVerifyClientCert" (Go's tls.ClientAuthType names).
@@ -99,6 +103,9 @@ struct ServerOptions {
   RateLimitOptions rate_limit;
   // Added to every response (web-config's http_server_config.headers).
   std::vector<std::pair<std::string, std::string>> response_headers;
+  // Problems found while serving, e.g. a rotated TLS certificate that
+  // failed to load (the previous one is kept). Empty: stderr.
+  std::function<void(std::string_view)> log;
 };
 
 // Splits "host:port" (or "[v6]:port"); an error names what is wrong.
