@@ -10,7 +10,6 @@
 #include <numeric>
 #include <unordered_map>
 
-#include "base/file.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "remote/codec.h"
