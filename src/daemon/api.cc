@@ -708,7 +708,15 @@ void Api::Rules(const http::Request& req, http::Response* res) {
           j["type"] = "alerting";
         } else {
           if (!n.labels.empty()) j["labels"] = LabelsJson(n.labels);
+          // Anomaly rules write series as recording rules do, so their type
+          // stays "recording" (what Prometheus clients know); vigil's
+          // `anomaly` field tells them apart and carries the detector.
           j["type"] = "recording";
+          if (n.anomaly) {
+            j["anomaly"] = {{"detector", n.detector},
+                            {"params", n.params},
+                            {"severity", n.severity}};
+          }
         }
         list.push_back(std::move(j));
       }

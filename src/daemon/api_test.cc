@@ -353,6 +353,11 @@ TEST(ApiRulesTest, RulesAndAlertsInPrometheusShapes) {
         for: 1m
         labels: {severity: page}
         annotations: {summary: "{{ $labels.job }} at {{ $value }}"}
+      - anomaly: x_anomaly
+        expr: x
+        detector: zscore
+        params: {window: 50}
+        severity: {low: 0.5, high: 0.8}
 )", "r.yml");
   ASSERT_TRUE(groups.ok()) << groups.status().ToString();
   rm.Apply(std::chrono::minutes(1), std::move(*groups));
@@ -383,8 +388,9 @@ TEST(ApiRulesTest, RulesAndAlertsInPrometheusShapes) {
   EXPECT_EQ(g["name"], "g");
   EXPECT_EQ(g["file"], "r.yml");
   EXPECT_EQ(g["interval"], 30);
-  ASSERT_EQ(g["rules"].size(), 2u);
+  ASSERT_EQ(g["rules"].size(), 3u);
   const json& rec = g["rules"][0];
+  EXPECT_FALSE(rec.contains("anomaly"));
   EXPECT_EQ(rec["type"], "recording");
   EXPECT_EQ(rec["name"], "job:x:sum");
   EXPECT_EQ(rec["query"], "sum by (job) (x)");
@@ -402,10 +408,18 @@ TEST(ApiRulesTest, RulesAndAlertsInPrometheusShapes) {
   EXPECT_EQ(alert["alerts"][0]["annotations"]["summary"], "a at 7");
   EXPECT_EQ(alert["alerts"][0]["activeAt"], "1970-01-01T00:01:40Z");
   EXPECT_EQ(alert["alerts"][0]["value"], "7e+00");
+  // An anomaly rule: a recording rule to Prometheus clients, with vigil's
+  // `anomaly` field naming its detector.
+  const json& anomaly = g["rules"][2];
+  EXPECT_EQ(anomaly["type"], "recording");
+  EXPECT_EQ(anomaly["name"], "x_anomaly");
+  EXPECT_EQ(anomaly["anomaly"]["detector"], "zscore");
+  EXPECT_EQ(anomaly["anomaly"]["params"]["window"], 50);
+  EXPECT_EQ(anomaly["anomaly"]["severity"]["high"], 0.8);
 
   // type=record / type=alert filter; anything else is bad_data.
   j = json::parse(call(&Api::Rules, {{"type", "record"}}).body);
-  ASSERT_EQ(j["data"]["groups"][0]["rules"].size(), 1u);
+  ASSERT_EQ(j["data"]["groups"][0]["rules"].size(), 2u);
   EXPECT_EQ(j["data"]["groups"][0]["rules"][0]["type"], "recording");
   r = call(&Api::Rules, {{"type", "both"}});
   EXPECT_EQ(r.status, 400);

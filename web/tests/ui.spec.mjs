@@ -225,7 +225,7 @@ try {
     check(await page.$(`.rule-row[data-rule="${r}"]`) !== null, `rules: ${r} listed`);
   }
   const kind = await page.textContent('.rule-row[data-rule="queue"] .badge');
-  check(kind === 'anomaly', 'rules: the anomaly rule is marked as one', kind);
+  check(kind === 'anomaly (robust_z)', 'rules: the anomaly rule is marked as one, with its detector', kind);
   const state = await page.textContent('.rule-row[data-rule="AlwaysPending"]');
   check(/pending/.test(state) && /ok/.test(state), 'rules: state and health shown', state);
   takeProblems('rules');

@@ -137,13 +137,11 @@ export async function render(root, ctx) {
     }
   };
 
-  // The rule list: anomaly rules are listed among recording rules; their
-  // names are the `anomaly` label values of vigil_anomaly_score.
+  // The rule list: the rules API lists anomaly rules among recording rules,
+  // with vigil's `anomaly` field (the detector).
   const loadRules = async () => {
-    const [names, groups] = await Promise.all([
-      prom('label/anomaly/values', {'match[]': 'vigil_anomaly_score'}), prom('rules', {type: 'record'})]);
-    const all = groups.groups.flatMap((g) => g.rules);
-    rules = names.map((n) => all.find((x) => x.name === n) || null).filter(Boolean);
+    const groups = await prom('rules', {type: 'record'});
+    rules = groups.groups.flatMap((g) => g.rules).filter((x) => x.anomaly);
     const keep = ruleSel.value || ctx.params.get('anomaly');
     replace(ruleSel, rules.map((x) => h('option', {value: x.name}, `rule ${x.name}`)));
     pick.hidden = rules.length === 0;

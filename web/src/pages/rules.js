@@ -18,7 +18,6 @@ export async function render(root, ctx) {
   const body = h('div', {id: 'rules-body'});
   replace(root, h('h1', null, 'Rules'), h('div', {class: 'row'}, filter, kind), summary, body);
   let groups = [];
-  let anomalyNames = new Set();  // anomaly rules are listed as recording rules
   const closed = new Set();  // groups the user folded, kept across refreshes
 
   const draw = () => {
@@ -45,7 +44,7 @@ export async function render(root, ctx) {
           rules.map((r) => ({
             attrs: {class: 'rule-row', 'data-rule': r.name},
             cells: [
-              h('span', null, kindBadge(r, anomalyNames), ' ', h('b', null, r.name)),
+              h('span', null, kindBadge(r), ' ', h('b', null, r.name)),
               h('a', {href: queryLink(r.query), class: 'code'}, r.query),
               r.type === 'alerting'
                 ? h('span', null, badge(r.state), r.alerts && r.alerts.length ? ` (${r.alerts.length})` : '')
@@ -71,10 +70,7 @@ export async function render(root, ctx) {
 
   const reload = async () => {
     try {
-      const [rules, names] = await Promise.all([prom('rules'),
-        prom('label/anomaly/values', {'match[]': 'vigil_anomaly_score'}).catch(() => [])]);
-      groups = rules.groups;
-      anomalyNames = new Set(names);
+      groups = (await prom('rules')).groups;
     } catch (e) {
       replace(body, notice('error', e.message));
       return;
@@ -85,11 +81,10 @@ export async function render(root, ctx) {
   return {refresh: reload};
 }
 
-// "alert", "record", or "anomaly" for a recording rule whose name is an
-// `anomaly` label value of vigil_anomaly_score (the rules API does not
-// tell anomaly rules apart).
-function kindBadge(r, anomalyNames) {
+// "alert", "record", or "anomaly": the rules API lists anomaly rules as
+// recording rules with vigil's `anomaly` field (their detector).
+function kindBadge(r) {
   if (r.type === 'alerting') return badge('alert');
-  if (anomalyNames.has(r.name)) return badge('anomaly');
+  if (r.anomaly) return badge('anomaly', `anomaly (${r.anomaly.detector})`);
   return badge('record');
 }
