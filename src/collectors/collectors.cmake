@@ -2,7 +2,7 @@
 # read from /proc) and GpuCollector (NVML, loaded at run time with dlopen, so
 # no CUDA package is needed to build). See docs/collectors.md.
 vigil_cc_library(NAME collectors INSTALL
-  SRCS collectors/node_collector.cc collectors/gpu_collector.cc collectors/nvml.cc
+  SRCS collectors/node_collector.cc collectors/statfs_runner.cc collectors/gpu_collector.cc collectors/nvml.cc
   DEPS ${CMAKE_DL_LIBS}
   PUBLIC_DEPS vigil::metrics vigil::base)
 

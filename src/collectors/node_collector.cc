@@ -17,6 +17,7 @@
 
 #include "base/strings.h"
 #include "base/thread_annotations.h"
+#include "collectors/statfs_runner.h"
 #include "vigil/metrics/registry.h"
 #include "vigil/status.h"
 
@@ -202,6 +203,11 @@ struct Scratch {
   std::string path;   // a decoded mount point
   std::vector<CpuRow> cpus;
   std::unordered_set<uint64_t> mounts_seen;
+  // The mounts kept, in /proc/mounts order: (device, fstype) viewing
+  // `file`, the decoded mount point, and what statvfs said.
+  std::vector<std::pair<std::string_view, std::string_view>> mount_meta;
+  std::vector<std::string> mount_paths;
+  std::vector<std::optional<FilesystemUsage>> mount_usage;
 };
 
 // One exclusion filter and the verdicts it has given.
@@ -221,7 +227,8 @@ struct NodeCollector::Impl {
         meminfo_path(options.proc_dir + "/meminfo"),
         mounts_path(options.proc_dir + "/mounts"),
         diskstats_path(options.proc_dir + "/diskstats"),
-        netdev_path(options.proc_dir + "/net/dev") {
+        netdev_path(options.proc_dir + "/net/dev"),
+        statfs(options.statfs ? options.statfs : StatVfs, options.mount_timeout) {
     mount_points.re = std::move(filters[0]);
     fs_types.re = std::move(filters[1]);
     disks.re = std::move(filters[2]);
@@ -247,6 +254,7 @@ struct NodeCollector::Impl {
   const double user_hz;
   const std::string stat_path, loadavg_path, meminfo_path, mounts_path, diskstats_path,
       netdev_path;
+  internal::StatfsRunner statfs;  // thread-safe
 
   Mutex mu;
   // Filters' regexes are constant; their verdict caches are guarded by mu.
@@ -426,6 +434,8 @@ void NodeCollector::Impl::CollectFilesystems(std::string_view text, Scratch& s,
       NewFamily("node_filesystem_avail_bytes",
                 "Filesystem space available to non-root users in bytes.", MetricType::kGauge);
   s.mounts_seen.clear();
+  s.mount_meta.clear();
+  s.mount_paths.clear();
   std::string_view line, device, raw_mount, fstype;
   while (NextLine(&text, &line)) {
     if (!NextField(&line, &device) || !NextField(&line, &raw_mount) ||
@@ -439,11 +449,17 @@ void NodeCollector::Impl::CollectFilesystems(std::string_view text, Scratch& s,
     constexpr std::string_view kSep("\0", 1);
     const uint64_t key = Fnv1a(s.path, Fnv1a(kSep, Fnv1a(fstype, Fnv1a(kSep, Fnv1a(device)))));
     if (!s.mounts_seen.insert(key).second) continue;
-    FilesystemUsage usage;
-    const bool ok = options.statfs ? options.statfs(s.path, &usage) : StatVfs(s.path, &usage);
-    if (!ok) continue;
+    s.mount_meta.emplace_back(device, fstype);
+    s.mount_paths.push_back(s.path);
+  }
+  statfs.Run(s.mount_paths, &s.mount_usage);
+  for (size_t i = 0; i < s.mount_paths.size(); ++i) {
+    if (!s.mount_usage[i]) continue;
+    const FilesystemUsage& usage = *s.mount_usage[i];
     const std::initializer_list<std::pair<std::string_view, std::string_view>> labels = {
-        {"device", device}, {"fstype", fstype}, {"mountpoint", s.path}};
+        {"device", s.mount_meta[i].first},
+        {"fstype", s.mount_meta[i].second},
+        {"mountpoint", s.mount_paths[i]}};
     AddSeries(size, usage.size_bytes, labels);
     AddSeries(free, usage.free_bytes, labels);
     AddSeries(avail, usage.avail_bytes, labels);

@@ -6,10 +6,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -304,6 +307,47 @@ TEST_F(NodeCollectorTest, ExcludesLikeNodeExporterAndSkipsMalformedLines) {
   // node_exporter keeps lo by default; bad0 has a bad number.
   EXPECT_EQ(LabelValues(snap, "node_network_receive_bytes_total", "device"),
             (std::set<std::string>{"lo", "eth0", "wlan0"}));
+}
+
+// A mount whose statvfs hangs (a dead NFS server) costs one timeout: it is
+// left out, the mounts after it are still measured, it is not asked again
+// while its call hangs, and it is back once the call returns.
+TEST_F(NodeCollectorTest, HungMountIsLeftOutUntilItAnswers) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  int hung_calls = 0;
+  NodeCollectorOptions o = FakeOptions();
+  o.mount_timeout = std::chrono::milliseconds(1000);  // generous: CI machines are busy
+  o.statfs = [&, answer = o.statfs](const std::string& path, FilesystemUsage* u) {
+    if (path == "/data disk") {
+      std::unique_lock<std::mutex> l(mu);
+      ++hung_calls;
+      cv.wait(l, [&] { return release; });
+    }
+    return answer(path, u);
+  };
+  auto c = MustCreate(o);
+  ASSERT_NE(c, nullptr);
+  const std::set<std::string> without = {"/", "/run", "/var/lib/docker", "/boot/efi"};
+  EXPECT_EQ(LabelValues(CollectOnce(*c), "node_filesystem_size_bytes", "mountpoint"), without);
+  EXPECT_EQ(LabelValues(CollectOnce(*c), "node_filesystem_size_bytes", "mountpoint"), without);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    EXPECT_EQ(hung_calls, 1);
+    release = true;
+  }
+  cv.notify_all();
+  // The abandoned call returns on its own thread; the mount is asked again
+  // at a later collection.
+  std::set<std::string> with = without;
+  with.insert("/data disk");
+  std::set<std::string> got;
+  for (int i = 0; i < 500 && got != with; ++i) {
+    got = LabelValues(CollectOnce(*c), "node_filesystem_size_bytes", "mountpoint");
+    if (got != with) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(got, with);
 }
 
 TEST_F(NodeCollectorTest, CpuCountersNeverGoBackwards) {

@@ -34,6 +34,7 @@
 // briefly under one mutex (never across I/O).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,6 +74,11 @@ struct NodeCollectorOptions {
   // Replaces statvfs(3) (tests); returns false when the mount cannot be
   // queried, which leaves it out.
   std::function<bool(const std::string& mount_point, FilesystemUsage* usage)> statfs;
+  // statvfs runs on a worker thread: a mount whose call makes no progress
+  // for this long (a dead NFS server) is left out and not asked again until
+  // that call returns, so a collection never hangs (node_exporter's
+  // --collector.filesystem.mount-timeout, same default).
+  std::chrono::milliseconds mount_timeout{5000};
 };
 
 class NodeCollector : public metrics::Collector {
