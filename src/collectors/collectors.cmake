@@ -18,6 +18,7 @@ if(VIGIL_BUILD_TESTS)
 
   vigil_cc_test(NAME collectors_test
     SRCS collectors/node_collector_test.cc collectors/gpu_collector_test.cc
+         collectors/statfs_runner_test.cc
     DEPS vigil::collectors vigil::metrics ${CMAKE_DL_LIBS})
   target_compile_definitions(collectors_test PRIVATE
     VIGIL_FAKE_NVML_PATH="$<TARGET_FILE:fake_nvml>"

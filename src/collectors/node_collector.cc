@@ -208,7 +208,24 @@ struct Scratch {
   std::vector<std::pair<std::string_view, std::string_view>> mount_meta;
   std::vector<std::string> mount_paths;
   std::vector<std::optional<FilesystemUsage>> mount_usage;
+  // The network and FUSE mounts among them, asked on the worker thread.
+  std::vector<size_t> remote_index;
+  std::vector<std::string> remote_paths;
+  std::vector<std::optional<FilesystemUsage>> remote_usage;
 };
+
+// File systems whose statvfs waits on another machine or a user-space
+// daemon and so may never return: network file systems and FUSE. Local
+// ones answer from the kernel's superblock and are asked inline (a hand-off
+// to the worker thread would cost more than the call).
+bool MayBlock(std::string_view fstype) {
+  static constexpr std::string_view kRemote[] = {
+      "nfs",  "nfs4",   "cifs",  "smb3",      "smbfs",  "ncpfs",   "ceph",    "glusterfs",
+      "9p",   "afs",    "lustre", "gpfs",     "beegfs", "davfs",   "fuse",    "fuseblk",
+      "virtiofs", "orangefs", "ocfs2", "gfs2", "cvfs", "pvfs2", "coda", "sshfs"};
+  if (fstype.starts_with("fuse.")) return true;
+  return std::find(std::begin(kRemote), std::end(kRemote), fstype) != std::end(kRemote);
+}
 
 // One exclusion filter and the verdicts it has given.
 struct Filter {
@@ -228,7 +245,8 @@ struct NodeCollector::Impl {
         mounts_path(options.proc_dir + "/mounts"),
         diskstats_path(options.proc_dir + "/diskstats"),
         netdev_path(options.proc_dir + "/net/dev"),
-        statfs(options.statfs ? options.statfs : StatVfs, options.mount_timeout) {
+        statfs_fn(options.statfs ? options.statfs : StatVfs),
+        statfs(statfs_fn, options.mount_timeout) {
     mount_points.re = std::move(filters[0]);
     fs_types.re = std::move(filters[1]);
     disks.re = std::move(filters[2]);
@@ -254,7 +272,8 @@ struct NodeCollector::Impl {
   const double user_hz;
   const std::string stat_path, loadavg_path, meminfo_path, mounts_path, diskstats_path,
       netdev_path;
-  internal::StatfsRunner statfs;  // thread-safe
+  const internal::StatfsRunner::StatfsFn statfs_fn;
+  internal::StatfsRunner statfs;  // network and FUSE mounts; thread-safe
 
   Mutex mu;
   // Filters' regexes are constant; their verdict caches are guarded by mu.
@@ -452,7 +471,24 @@ void NodeCollector::Impl::CollectFilesystems(std::string_view text, Scratch& s,
     s.mount_meta.emplace_back(device, fstype);
     s.mount_paths.push_back(s.path);
   }
-  statfs.Run(s.mount_paths, &s.mount_usage);
+  s.mount_usage.assign(s.mount_paths.size(), std::nullopt);
+  s.remote_index.clear();
+  s.remote_paths.clear();
+  for (size_t i = 0; i < s.mount_paths.size(); ++i) {
+    if (MayBlock(s.mount_meta[i].second)) {
+      s.remote_index.push_back(i);
+      s.remote_paths.push_back(s.mount_paths[i]);
+      continue;
+    }
+    FilesystemUsage usage;
+    if (statfs_fn(s.mount_paths[i], &usage)) s.mount_usage[i] = usage;
+  }
+  if (!s.remote_paths.empty()) {
+    statfs.Run(s.remote_paths, &s.remote_usage);
+    for (size_t k = 0; k < s.remote_index.size(); ++k) {
+      s.mount_usage[s.remote_index[k]] = s.remote_usage[k];
+    }
+  }
   for (size_t i = 0; i < s.mount_paths.size(); ++i) {
     if (!s.mount_usage[i]) continue;
     const FilesystemUsage& usage = *s.mount_usage[i];
