@@ -3,12 +3,26 @@
 #include <cstdio>
 #include <utility>
 
+#include "base/go_text.h"
+
 namespace vigil::promql {
 namespace {
 
 constexpr int32_t kEofRune = -1;
-constexpr int32_t kRuneError = 0xFFFD;
-constexpr int32_t kMaxRune = 0x10FFFF;
+// Go's utf8 and strconv pieces (base/go_text.h) on the lexer's int32_t
+// runes, where -1 is the end of input.
+constexpr int32_t kRuneError = static_cast<int32_t>(vigil::kRuneError);
+constexpr int32_t kMaxRune = static_cast<int32_t>(vigil::kMaxRune);
+bool IsValidRune(int32_t r) { return r >= 0 && vigil::IsValidRune(static_cast<char32_t>(r)); }
+void AppendRune(int32_t r, std::string* out) {
+  vigil::AppendRune(r < 0 ? vigil::kRuneError : static_cast<char32_t>(r), out);
+}
+// utf8.DecodeRuneInString; *width is 1 for an invalid sequence.
+int32_t DecodeRune(std::string_view s, size_t* width) {
+  const DecodedRune d = vigil::DecodeRune(s);
+  *width = static_cast<size_t>(d.width);
+  return static_cast<int32_t>(d.r);
+}
 
 bool IsSpace(int32_t r) {
   return r == ' ' || r == '\t' || r == '\n' || r == '\r';
@@ -26,67 +40,6 @@ int DigitVal(int32_t r) {
   if (r >= 'a' && r <= 'f') return r - 'a' + 10;
   if (r >= 'A' && r <= 'F') return r - 'A' + 10;
   return 16;
-}
-
-// Decodes one rune like Go's utf8.DecodeRuneInString: an invalid or
-// truncated sequence is U+FFFD with width 1.
-int32_t DecodeRune(std::string_view s, size_t* width) {
-  const auto b = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
-  const uint8_t b0 = b(0);
-  if (b0 < 0x80) {
-    *width = 1;
-    return b0;
-  }
-  *width = 1;
-  const auto cont = [&](size_t i, uint8_t lo, uint8_t hi) {
-    return i < s.size() && b(i) >= lo && b(i) <= hi;
-  };
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    if (!cont(1, 0x80, 0xBF)) return kRuneError;
-    *width = 2;
-    return ((b0 & 0x1F) << 6) | (b(1) & 0x3F);
-  }
-  if (b0 >= 0xE0 && b0 <= 0xEF) {
-    const uint8_t lo = b0 == 0xE0 ? 0xA0 : 0x80;
-    const uint8_t hi = b0 == 0xED ? 0x9F : 0xBF;
-    if (!cont(1, lo, hi) || !cont(2, 0x80, 0xBF)) return kRuneError;
-    *width = 3;
-    return ((b0 & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
-  }
-  if (b0 >= 0xF0 && b0 <= 0xF4) {
-    const uint8_t lo = b0 == 0xF0 ? 0x90 : 0x80;
-    const uint8_t hi = b0 == 0xF4 ? 0x8F : 0xBF;
-    if (!cont(1, lo, hi) || !cont(2, 0x80, 0xBF) || !cont(3, 0x80, 0xBF)) {
-      return kRuneError;
-    }
-    *width = 4;
-    return ((b0 & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) |
-           (b(3) & 0x3F);
-  }
-  return kRuneError;
-}
-
-bool IsValidRune(int32_t r) {
-  return r >= 0 && r <= kMaxRune && !(r >= 0xD800 && r <= 0xDFFF);
-}
-
-void AppendRune(int32_t r, std::string* out) {
-  if (!IsValidRune(r)) r = kRuneError;
-  if (r < 0x80) {
-    *out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    *out += static_cast<char>(0xC0 | (r >> 6));
-    *out += static_cast<char>(0x80 | (r & 0x3F));
-  } else if (r < 0x10000) {
-    *out += static_cast<char>(0xE0 | (r >> 12));
-    *out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (r & 0x3F));
-  } else {
-    *out += static_cast<char>(0xF0 | (r >> 18));
-    *out += static_cast<char>(0x80 | ((r >> 12) & 0x3F));
-    *out += static_cast<char>(0x80 | ((r >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (r & 0x3F));
-  }
 }
 
 // An approximation of Go's unicode.IsPrint: ASCII graphic characters and
@@ -824,84 +777,18 @@ Result<std::string> UnquoteString(std::string_view s) {
   }
   if (quote != '"' && quote != '\'') return syntax();
   if (s.find('\n') != std::string_view::npos) return syntax();
-
+  // Unlike Go's strconv.Unquote, a single-quoted string may hold any
+  // number of characters (Prometheus' strutil.Unquote).
   std::string out;
   out.reserve(s.size());
-  size_t i = 0;
-  const auto hex = [&](size_t count, uint32_t* v) {
-    *v = 0;
-    if (i + count > s.size()) return false;
-    for (size_t k = 0; k < count; ++k) {
-      const int d = DigitVal(static_cast<unsigned char>(s[i + k]));
-      if (d >= 16) return false;
-      *v = (*v << 4) | static_cast<uint32_t>(d);
-    }
-    i += count;
-    return true;
-  };
-  while (i < s.size()) {
-    const char c = s[i];
-    if (c == quote) return syntax();
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      size_t w = 1;
-      DecodeRune(s.substr(i), &w);
-      out.append(s.substr(i, w));
-      i += w;
-      continue;
-    }
-    if (c != '\\') {
-      out += c;
-      ++i;
-      continue;
-    }
-    if (++i >= s.size()) return syntax();
-    const char e = s[i++];
-    switch (e) {
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'v': out += '\v'; break;
-      case '\\': out += '\\'; break;
-      case '\'':
-      case '"':
-        if (e != quote) return syntax();
-        out += e;
-        break;
-      case 'x': {
-        uint32_t v = 0;
-        if (!hex(2, &v)) return syntax();
-        out += static_cast<char>(v);
-        break;
-      }
-      case 'u':
-      case 'U': {
-        uint32_t v = 0;
-        if (!hex(e == 'u' ? 4 : 8, &v)) return syntax();
-        if (!IsValidRune(static_cast<int32_t>(v))) return syntax();
-        AppendRune(static_cast<int32_t>(v), &out);
-        break;
-      }
-      case '0':
-      case '1':
-      case '2':
-      case '3':
-      case '4':
-      case '5':
-      case '6':
-      case '7': {
-        uint32_t v = static_cast<uint32_t>(e - '0');
-        for (int k = 0; k < 2; ++k) {
-          if (i >= s.size() || s[i] < '0' || s[i] > '7') return syntax();
-          v = v * 8 + static_cast<uint32_t>(s[i++] - '0');
-        }
-        if (v > 255) return syntax();
-        out += static_cast<char>(v);
-        break;
-      }
-      default: return syntax();
+  while (!s.empty()) {
+    char32_t r;
+    bool multibyte;
+    if (!UnquoteChar(&s, quote, &r, &multibyte)) return syntax();
+    if (r < 0x80 || !multibyte) {
+      out += static_cast<char>(r);
+    } else {
+      vigil::AppendRune(r, &out);
     }
   }
   return out;

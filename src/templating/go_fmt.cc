@@ -21,58 +21,6 @@ bool InRange(char32_t r, char32_t lo, char32_t hi) {
 
 // ---------------------------------------------------------------- utf8
 
-DecodedRune DecodeRune(std::string_view s) {
-  const auto b0 = static_cast<uint8_t>(s[0]);
-  if (b0 < 0x80) return {b0, 1};
-  int n = 0;
-  char32_t r = 0;
-  char32_t min = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    n = 2;
-    r = b0 & 0x1F;
-    min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    n = 3;
-    r = b0 & 0x0F;
-    min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    n = 4;
-    r = b0 & 0x07;
-    min = 0x10000;
-  } else {
-    return {kRuneError, 1};
-  }
-  if (s.size() < static_cast<size_t>(n)) return {kRuneError, 1};
-  for (int i = 1; i < n; ++i) {
-    const auto b = static_cast<uint8_t>(s[i]);
-    if ((b & 0xC0) != 0x80) return {kRuneError, 1};
-    r = (r << 6) | (b & 0x3F);
-  }
-  if (r < min || r > kMaxRune || InRange(r, 0xD800, 0xDFFF)) {
-    return {kRuneError, 1};
-  }
-  return {r, n};
-}
-
-void AppendRune(char32_t r, std::string* out) {
-  if (r > kMaxRune || InRange(r, 0xD800, 0xDFFF)) r = kRuneError;
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
-  }
-}
-
 size_t RuneCount(std::string_view s) {
   size_t n = 0;
   while (!s.empty()) {
@@ -480,97 +428,6 @@ bool CanBackquote(std::string_view s) {
   return true;
 }
 
-namespace {
-
-int HexVal(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
-bool UnquoteChar(std::string_view* s, char quote, char32_t* r,
-                 bool* multibyte) {
-  if (s->empty()) return false;
-  const char c = (*s)[0];
-  *multibyte = false;
-  if (c == quote && (quote == '\'' || quote == '"')) return false;
-  if (static_cast<uint8_t>(c) >= 0x80) {
-    const DecodedRune d = DecodeRune(*s);
-    s->remove_prefix(static_cast<size_t>(d.width));
-    *r = d.r;
-    *multibyte = true;
-    return true;
-  }
-  if (c != '\\') {
-    *r = static_cast<uint8_t>(c);
-    s->remove_prefix(1);
-    return true;
-  }
-  if (s->size() <= 1) return false;
-  const char e = (*s)[1];
-  s->remove_prefix(2);
-  if (const size_t i = kEscapeLetters.find(e); i != std::string_view::npos) {
-    *r = static_cast<uint8_t>(kEscapeChars[i]);
-    return true;
-  }
-  switch (e) {
-    case 'x':
-    case 'u':
-    case 'U': {
-      const size_t n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-      if (s->size() < n) return false;
-      char32_t v = 0;
-      for (size_t i = 0; i < n; ++i) {
-        const int h = HexVal((*s)[i]);
-        if (h < 0) return false;
-        v = (v << 4) | static_cast<char32_t>(h);
-      }
-      s->remove_prefix(n);
-      if (e == 'x') {  // a single byte
-        *r = v;
-        return true;
-      }
-      if (v > kMaxRune || InRange(v, 0xD800, 0xDFFF)) return false;
-      *r = v;
-      *multibyte = true;
-      return true;
-    }
-    case '0':
-    case '1':
-    case '2':
-    case '3':
-    case '4':
-    case '5':
-    case '6':
-    case '7': {
-      char32_t v = static_cast<char32_t>(e - '0');
-      if (s->size() < 2) return false;
-      for (size_t i = 0; i < 2; ++i) {
-        const char d = (*s)[i];
-        if (d < '0' || d > '7') return false;
-        v = (v << 3) | static_cast<char32_t>(d - '0');
-      }
-      s->remove_prefix(2);
-      if (v > 255) return false;
-      *r = v;
-      return true;
-    }
-    case '\\':
-      *r = '\\';
-      return true;
-    case '\'':
-    case '"':
-      if (e != quote) return false;
-      *r = static_cast<char32_t>(e);
-      return true;
-    default:
-      return false;
-  }
-}
-
 std::optional<std::string> Unquote(std::string_view s) {
   if (s.size() < 2) return std::nullopt;
   const char quote = s.front();
@@ -793,7 +650,7 @@ std::optional<uint64_t> ParseUint0(std::string_view s) {
       underscores = true;
       continue;
     }
-    const int d = HexVal(c);
+    const int d = HexDigit(c);
     if (d < 0 || d >= base) return std::nullopt;
     if (v > (std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(d)) /
                 static_cast<uint64_t>(base)) {

@@ -15,23 +15,21 @@
 #include <string>
 #include <string_view>
 
+#include "base/go_text.h"
 #include "templating/value.h"
 #include "vigil/result.h"
 
 namespace vigil::templating::internal {
 
-inline constexpr char32_t kRuneError = 0xFFFD;
-inline constexpr char32_t kMaxRune = 0x10FFFF;
+// Go's utf8 decoding and strconv.UnquoteChar live in base/go_text.h (PromQL
+// reads string literals with them too).
+using ::vigil::AppendRune;
+using ::vigil::DecodedRune;
+using ::vigil::DecodeRune;
+using ::vigil::kMaxRune;
+using ::vigil::kRuneError;
+using ::vigil::UnquoteChar;
 
-// utf8.DecodeRuneInString: an invalid or truncated sequence decodes as
-// (kRuneError, 1). REQUIRES: !s.empty().
-struct DecodedRune {
-  char32_t r;
-  int width;
-};
-DecodedRune DecodeRune(std::string_view s);
-// utf8.AppendRune: invalid code points (surrogates, > kMaxRune) as U+FFFD.
-void AppendRune(char32_t r, std::string* out);
 size_t RuneCount(std::string_view s);
 
 bool IsPrint(char32_t r);   // unicode.IsPrint (approximate above Latin-1)
@@ -53,9 +51,6 @@ std::string QuoteRune(char32_t r, bool ascii_only = false);
 bool CanBackquote(std::string_view s);
 // strconv.Unquote for "..." and `...` literals; nullopt on a syntax error.
 std::optional<std::string> Unquote(std::string_view s);
-// strconv.UnquoteChar: decodes the first character of *s (an escape or a
-// literal rune) and advances *s; false on a syntax error.
-bool UnquoteChar(std::string_view* s, char quote, char32_t* r, bool* multibyte);
 // strconv.ParseFloat(s, 64). Errors read like Go's:
 //   strconv.ParseFloat: parsing "one": invalid syntax
 // Out of range values give ±Inf and "...: value out of range".
