@@ -272,6 +272,9 @@ void LogSystem::Submit(const Logger& logger, Level level, std::string_view messa
       internal::EncodeRecord(p, size, time, &logger, level, message, context, context_count,
                              fields, b.ticks != nullptr ? internal::kTimeIsTicks : 0);
       ring->Commit();
+      // Warnings and errors are not left waiting for an idle back end's
+      // next poll (the logger's flush-on-error).
+      if (level >= Level::kWarn && b.idle.load(std::memory_order_relaxed)) Wake();
       return;
     }
   }

@@ -71,7 +71,8 @@ class LogSystem {
     // arrive. Each poll that finds nothing doubles the sleep, up to
     // backend_idle_poll, so an idle process costs ~100 wake-ups a second
     // instead of 2000; the first line after a quiet spell waits at most
-    // that long (Flush(), a full queue and Shutdown() wake it at once).
+    // that long (warn and above, Flush(), a full queue and Shutdown() wake
+    // it at once).
     std::chrono::microseconds backend_poll{500};
     std::chrono::microseconds backend_idle_poll{10000};
   };

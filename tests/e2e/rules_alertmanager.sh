@@ -116,6 +116,8 @@ cp "$rules" "$rules.good"
 printf 'groups:\n  - name: e2e\n    rules:\n      - record: x\n        expr: sum(\n' >"$rules"
 code="$(http_code "$api/-/reload" -X POST)"
 [ "$code" = 500 ] && pass "bad rule file: reload refused (500)" || fail "bad reload answered $code"
+# The log is written by an asynchronous back end: allow it a moment.
+for _ in $(seq 1 20); do grep -q 'rules.yml:5:15' "$E2E_TMP/vigil.log" && break; sleep 0.1; done
 grep -q 'rules.yml:5:15' "$E2E_TMP/vigil.log" && pass "reload error names file:line:column" \
   || fail "reload error lacks the position: $(grep reload "$E2E_TMP/vigil.log" | tail -2)"
 is_state firing && pass "alert still firing after the refused reload" || fail "state lost"
