@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "base/file.h"
+#include "base/go_text.h"
 #include "base/status_macros.h"
 #include "model/duration.h"
 #include "promql/functions.h"
@@ -45,31 +46,6 @@ std::string Quote(std::string_view s) {
   std::string out;
   model::AppendQuoted(s, &out);
   return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Go's strconv.ParseInt(s, 0, 64) without underscores: optional sign, then
@@ -263,78 +239,28 @@ class DescParser {
     const char q = s_[pos_];
     const size_t open = pos_++;
     while (!AtEnd() && s_[pos_] != q) {
-      char c = s_[pos_++];
-      if (c != '\\' || q == '`') {
-        out->push_back(c);
+      if (s_[pos_] != '\\' || q == '`') {
+        out->push_back(s_[pos_++]);
         continue;
       }
-      if (AtEnd()) break;
-      const size_t esc = pos_ - 1;
-      c = s_[pos_++];
-      switch (c) {
-        case 'a':
-          out->push_back('\a');
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'v':
-          out->push_back('\v');
-          break;
-        case '\\':
-        case '\'':
-        case '"':
-          out->push_back(c);
-          break;
-        case 'x':
-        case 'u':
-        case 'U': {
-          const size_t n = c == 'x' ? 2 : c == 'u' ? 4 : 8;
-          uint32_t v = 0;
-          for (size_t i = 0; i < n; ++i) {
-            if (AtEnd() || HexValue(s_[pos_]) < 0) {
-              return Fail(esc, "invalid escape sequence in label value");
-            }
-            v = v * 16 + static_cast<uint32_t>(HexValue(s_[pos_++]));
-          }
-          if (c == 'x') {
-            out->push_back(static_cast<char>(v));
-          } else if (v > 0x10FFFF || (v >= 0xD800 && v < 0xE000)) {
-            return Fail(esc, "invalid Unicode code point in label value");
-          } else {
-            AppendUtf8(v, out);
-          }
-          break;
+      // An escape, read as Go's strconv does (PromQL's string literals).
+      const size_t esc = pos_;
+      std::string_view rest = s_.substr(pos_);
+      char32_t r;
+      bool multibyte;
+      if (!UnquoteChar(&rest, q, &r, &multibyte)) {
+        static constexpr std::string_view kEscapes = "abfnrtv\\'\"xuU01234567";
+        const char e = esc + 1 < s_.size() ? s_[esc + 1] : '\0';
+        if (e != '\0' && kEscapes.find(e) == std::string_view::npos) {
+          return Fail(esc, "unknown escape sequence \\" + std::string(1, e) + " in label value");
         }
-        default:
-          if (c >= '0' && c <= '7') {
-            uint32_t v = static_cast<uint32_t>(c - '0');
-            for (int i = 0; i < 2; ++i) {
-              if (AtEnd() || s_[pos_] < '0' || s_[pos_] > '7') {
-                return Fail(esc, "invalid octal escape in label value");
-              }
-              v = v * 8 + static_cast<uint32_t>(s_[pos_++] - '0');
-            }
-            if (v > 255) {
-              return Fail(esc, "octal escape above \\377 in label value");
-            }
-            out->push_back(static_cast<char>(v));
-            break;
-          }
-          return Fail(esc, "unknown escape sequence \\" + std::string(1, c) +
-                               " in label value");
+        return Fail(esc, "invalid escape sequence in label value");
+      }
+      pos_ = s_.size() - rest.size();
+      if (r < 0x80 || !multibyte) {
+        out->push_back(static_cast<char>(r));
+      } else {
+        AppendRune(r, out);
       }
     }
     if (AtEnd()) return Fail(open, "unterminated label value");
