@@ -157,6 +157,7 @@ struct Agent::Impl {
   std::string listen_address;
   std::string external_url;
   bool tls_enabled = false;
+  std::optional<http::ServerTlsOptions> started_tls;  // what the server was started with
 
   std::atomic<logging::Logger*> log{nullptr};
   std::unique_ptr<logging::LogSystem> logs;
@@ -287,6 +288,7 @@ Status Agent::Impl::Init() {
   am_external_labels = config.global.external_labels;
   am_path = AlertmanagerStoragePath(config, storage_path);
   tls_enabled = web_config.has_value() && web_config->tls.has_value();
+  if (tls_enabled) started_tls = web_config->tls;
   const std::string scheme = tls_enabled ? "https://" : "http://";
   if (config.alertmanager.enabled) {
     VIGIL_ASSIGN_OR_RETURN(alertmanager::Config amc,
@@ -459,8 +461,31 @@ Status Agent::Impl::DoReload() {
                                                    std::string(receivers.status().message()));
     }
   }
+  // The web-config file: users, tokens and headers apply from now on; TLS
+  // is set up at start (its certificate files are re-read by themselves).
+  std::optional<daemon::WebConfig> web_config;
+  if (!fresh.web.config_file.empty()) {
+    VIGIL_ASSIGN_OR_RETURN(web_config, daemon::LoadWebConfigFile(fresh.web.config_file));
+  }
+  const std::optional<http::ServerTlsOptions> tls =
+      web_config.has_value() ? web_config->tls : std::nullopt;
+  if (web != nullptr && tls.has_value() != tls_enabled) {
+    return FailedPreconditionError(fresh.filename +
+                                   ": turning TLS on or off (web.config_file's "
+                                   "tls_server_config) takes a restart");
+  }
+  if (web != nullptr && tls != started_tls) {
+    Warn("web config: tls_server_config changed; it applies at the next restart (new contents "
+         "of the same certificate files apply at once)");
+  }
   VIGIL_RETURN_IF_ERROR(log_patterns->Apply(fresh.log_patterns));
   logs->SetLevels(fresh.logging.level, fresh.logging.levels);
+  if (web != nullptr) {
+    exporter::internal::ExporterAccess::server(*web).SetAccess(
+        web_config.has_value() ? web_config->auth : http::AuthOptions{},
+        web_config.has_value() ? web_config->headers
+                               : std::vector<std::pair<std::string, std::string>>{});
+  }
   VIGIL_RETURN_IF_ERROR(scrape->ApplyConfig(fresh.scrape_configs));
   VIGIL_RETURN_IF_ERROR(notifier->ApplyConfig(
       {.alertmanagers = fresh.alertmanagers, .external_labels = fresh.global.external_labels}));

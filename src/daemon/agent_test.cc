@@ -191,5 +191,57 @@ TEST(AgentTest, ServesOverTlsWithBasicAuthAndRateLimit) {
   EXPECT_TRUE((*agent)->Stop().ok());
 }
 
+// A reload re-reads the web-config file: new users and headers apply at
+// once, the old credentials stop working; a broken file keeps the old ones.
+TEST(AgentTest, ReloadAppliesTheWebConfigFile) {
+  vigil::testing::TempDir dir;
+  crypt_data data{};
+  const auto hash = [&](const char* pw) {
+    return std::string(crypt_r(pw, crypt_gensalt("$2b$", 4, nullptr, 0), &data));
+  };
+  const std::string web = dir.path() + "/web.yml";
+  std::ofstream(web) << "basic_auth_users: {admin: '" << hash("old") << "'}\n";
+  std::ofstream(dir.path() + "/vigil.yml")
+      << BaseConfig(dir.path() + "/data")
+      << "web:\n  listen_address: 127.0.0.1:0\n  config_file: web.yml\n";
+  AgentOptions o;
+  o.config_file = dir.path() + "/vigil.yml";
+  Result<std::unique_ptr<Agent>> agent = Agent::Start(o);
+  ASSERT_TRUE(agent.ok()) << agent.status().ToString();
+  const auto status = [&](const char* user, const char* pw) {
+    httplib::Client c("127.0.0.1", (*agent)->port());
+    c.set_basic_auth(user, pw);
+    auto res = c.Get("/api/v1/status/buildinfo");
+    return res ? res->status : -1;
+  };
+  EXPECT_EQ(status("admin", "old"), 200);
+  EXPECT_EQ(status("ops", "new"), 401);
+
+  std::ofstream(web) << "basic_auth_users: {ops: '" << hash("new") << "'}\n"
+                     << "http_server_config: {headers: {X-Frame-Options: deny}}\n";
+  ASSERT_TRUE((*agent)->Reload().ok());
+  EXPECT_EQ(status("admin", "old"), 401);
+  EXPECT_EQ(status("ops", "new"), 200);
+  httplib::Client c("127.0.0.1", (*agent)->port());
+  c.set_basic_auth("ops", "new");
+  auto res = c.Get("/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("X-Frame-Options"), "deny");
+
+  // A broken web-config file: the reload fails naming it; access is unchanged.
+  std::ofstream(web) << "basic_auth_users: {ops: plain-text}\n";
+  Status st = (*agent)->Reload();
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("web.yml:1:"), std::string::npos) << st.ToString();
+  EXPECT_EQ(status("ops", "new"), 200);
+  // Turning TLS on takes a restart.
+  http::testing::WriteSelfSignedCert(dir.path(), "server");
+  std::ofstream(web) << "tls_server_config: {cert_file: server.crt, key_file: server.key}\n";
+  st = (*agent)->Reload();
+  EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
+  EXPECT_EQ(status("ops", "new"), 200);
+  EXPECT_TRUE((*agent)->Stop().ok());
+}
+
 }  // namespace
 }  // namespace vigil

@@ -228,6 +228,32 @@ TEST(TlsTest, ClientCertificatesAreRequiredAndVerified) {
   }
 }
 
+// SetAccess replaces the credentials and headers while serving.
+TEST(AuthTest, SetAccessReplacesCredentialsAndHeaders) {
+  ServerOptions o;
+  o.auth.bearer_tokens = {"a"};
+  auto server = Serve(o);
+  ASSERT_TRUE(server->Start().ok());
+  httplib::Client c("127.0.0.1", server->port());
+  const auto status = [&](const std::string& token) {
+    auto res = c.Get("/x", {{"Authorization", "Bearer " + token}});
+    return res ? res->status : -1;
+  };
+  EXPECT_EQ(status("a"), 200);
+  EXPECT_EQ(status("b"), 401);
+  server->SetAccess(AuthOptions{.bearer_tokens = {"b"}}, {{"X-Test", "1"}});
+  EXPECT_EQ(status("a"), 401);
+  EXPECT_EQ(status("b"), 200);
+  auto res = c.Get("/x", {{"Authorization", "Bearer b"}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->get_header_value("X-Test"), "1");
+  server->SetAccess(AuthOptions{}, {});
+  res = c.Get("/x");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_FALSE(res->has_header("X-Test"));
+}
+
 // A rotated certificate is served at the next handshake; a broken one is
 // reported once and the previous one kept.
 TEST(TlsTest, RotatedCertificateIsServedWithoutRestart) {

@@ -148,7 +148,21 @@ struct Server::Impl {
   std::shared_ptr<internal::CertificateStore> certificates;
   // A fresh httplib server per Start(): a stopped one cannot listen again.
   std::unique_ptr<httplib::Server> server;
-  std::unique_ptr<internal::Authenticator> auth;
+  // Who may call and what every answer carries; replaced whole by
+  // SetAccess() while requests run.
+  struct Access {
+    explicit Access(AuthOptions a, std::vector<std::pair<std::string, std::string>> h)
+        : basic(!a.basic_auth_users.empty()), auth(std::move(a)), headers(std::move(h)) {}
+    const bool basic;  // the WWW-Authenticate scheme of a 401
+    internal::Authenticator auth;
+    const std::vector<std::pair<std::string, std::string>> headers;
+  };
+  std::mutex access_mu;
+  std::shared_ptr<Access> access;  // guarded by access_mu
+  std::shared_ptr<Access> CurrentAccess() {
+    std::lock_guard<std::mutex> l(access_mu);
+    return access;
+  }
   std::unique_ptr<internal::RateLimiter> limiter;
 
   void Configure(httplib::Server& srv);
@@ -185,9 +199,10 @@ void Server::Impl::Configure(httplib::Server& srv) {
                       "text/plain; charset=utf-8");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (!auth->Allow(req.get_header_value("Authorization"))) {
+    const std::shared_ptr<Access> a = CurrentAccess();
+    if (!a->auth.Allow(req.get_header_value("Authorization"))) {
       res.status = 401;
-      if (!options.auth.basic_auth_users.empty()) {
+      if (a->basic) {
         res.set_header("WWW-Authenticate", "Basic realm=\"vigil\"");
       } else {
         res.set_header("WWW-Authenticate", "Bearer realm=\"vigil\"");
@@ -197,11 +212,9 @@ void Server::Impl::Configure(httplib::Server& srv) {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  if (!options.response_headers.empty()) {
-    srv.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
-      for (const auto& [k, v] : options.response_headers) res.set_header(k.c_str(), v);
-    });
-  }
+  srv.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    for (const auto& [k, v] : CurrentAccess()->headers) res.set_header(k.c_str(), v);
+  });
   srv.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         res.status = 500;
@@ -318,11 +331,24 @@ void Server::Handle(const std::string& method, const std::string& path, Handler 
   impl_->routes.push_back({method, std::move(pattern), std::move(adapter)});
 }
 
+void Server::SetAccess(AuthOptions auth,
+                       std::vector<std::pair<std::string, std::string>> response_headers) {
+  auto next = std::make_shared<Impl::Access>(std::move(auth), std::move(response_headers));
+  std::lock_guard<std::mutex> l(impl_->access_mu);
+  impl_->access = std::move(next);
+}
+
 Status Server::Start() {
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (impl_->started) return Status::OK();
   Impl* impl = impl_.get();
-  impl->auth = std::make_unique<internal::Authenticator>(impl->options.auth);
+  {
+    std::lock_guard<std::mutex> l(impl->access_mu);
+    if (impl->access == nullptr) {
+      impl->access = std::make_shared<Impl::Access>(impl->options.auth,
+                                                    impl->options.response_headers);
+    }
+  }
   impl->limiter = std::make_unique<internal::RateLimiter>(impl->options.rate_limit);
   if (impl->options.tls.has_value()) {
     Status tls_status;

@@ -70,6 +70,7 @@ struct ServerTlsOptions {
   std::string client_ca_file;  // PEM CAs that verify client certificates
   std::string min_version = "TLS12";  // TLS10..TLS13
   std::string max_version;            // empty: the library's newest
+  friend bool operator==(const ServerTlsOptions&, const ServerTlsOptions&) = default;
 };
 
 // Who may call the server. With neither users nor tokens everyone may.
@@ -122,6 +123,12 @@ class Server {
   // any one non-empty path segment and is passed in Request::path_params
   // ("/api/v1/label/{name}/values"); other characters match exactly.
   void Handle(const std::string& method, const std::string& path, Handler handler);
+  // Replaces who may call (options.auth) and the headers every answer
+  // carries (options.response_headers), for requests from now on, as
+  // Prometheus re-reads its web-config file. Verified Basic credentials are
+  // forgotten (checked with bcrypt again). Thread-safe.
+  void SetAccess(AuthOptions auth,
+                 std::vector<std::pair<std::string, std::string>> response_headers);
   // Binds and starts serving on a background thread. Idempotent.
   Status Start();
   // Stops accepting and waits for the serving thread. Idempotent.
