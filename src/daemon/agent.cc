@@ -385,7 +385,8 @@ Status Agent::Impl::Init() {
           Warn("reload failed, keeping the running configuration: " + st.ToString());
         }
         return st;
-      }});
+      },
+      .log_patterns = log_patterns.get()});
 
   if (options.serve_http) {
     exporter::ExporterOptions xo;

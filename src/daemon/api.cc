@@ -382,6 +382,7 @@ void Api::Register(http::Server* server) {
   route({"GET"}, "/api/v1/rules", &Api::Rules);
   route({"GET"}, "/api/v1/alerts", &Api::Alerts);
   if (options_.reload) route({"POST", "PUT"}, "/-/reload", &Api::Reload);
+  route({"GET"}, "/api/v1/log_patterns", &Api::LogPatterns);
 }
 
 // The query options (timeout, shutdown) and the parsed `query`; false
@@ -731,6 +732,34 @@ void Api::Rules(const http::Request& req, http::Response* res) {
     }
   }
   WriteData(res, {{"groups", std::move(groups)}});
+}
+
+void Api::LogPatterns(const http::Request&, http::Response* res) {
+  nlohmann::json patterns = nlohmann::json::array();
+  if (options_.log_patterns != nullptr) {
+    const auto now = std::chrono::system_clock::time_point(std::chrono::milliseconds(Now()));
+    for (const auto& [config, st] : options_.log_patterns->Rules(now)) {
+      const logging::PatternRule& r = config.rule;
+      nlohmann::json j = {
+          {"name", r.name},
+          {"pattern", r.pattern},
+          {"severity", r.severity},
+          {"threshold", r.threshold},
+          {"window", std::chrono::duration<double>(r.window).count()},
+          {"sources", r.sources},
+          {"labels", LabelsJson(config.labels)},
+          {"annotations", LabelsJson(config.annotations)},
+          {"matchesTotal", st.matches_total},
+          {"windowMatches", st.matches_in_window},
+          {"firing", st.firing},
+          {"firingSince", st.firing ? nlohmann::json(JsonTime(st.firing_since_ms)) : nlohmann::json()},
+          {"lastMatch", st.last_match_ms != 0 ? nlohmann::json(JsonTime(st.last_match_ms)) : nlohmann::json()},
+          {"lastSource", st.last_source},
+          {"lastLine", st.last_line}};
+      patterns.push_back(std::move(j));
+    }
+  }
+  WriteData(res, {{"patterns", std::move(patterns)}});
 }
 
 void Api::Alerts(const http::Request&, http::Response* res) {

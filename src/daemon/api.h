@@ -16,6 +16,9 @@
 //   /api/v1/alerts
 //   /api/v1/status/buildinfo
 //   /-/reload                     POST or PUT: re-reads the configuration
+//   /api/v1/log_patterns          vigil's: the log-pattern rules, each with
+//                                 its configuration and state (firing,
+//                                 matches, the last matching line)
 //
 // Every answer is JSON: {"status":"success","data":...}, or on failure
 // {"status":"error","errorType":T,"error":MSG} with Prometheus' status codes:
@@ -39,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/log_patterns.h"
 #include "http/server.h"
 #include "promql/engine.h"
 #include "rules/manager.h"
@@ -64,6 +68,8 @@ struct ApiOptions {
   const rules::Manager* rules = nullptr;
   // Re-reads the configuration (POST /-/reload); null: 404.
   std::function<Status()> reload;
+  // Log-pattern rules (GET /api/v1/log_patterns, vigil's); null: none.
+  const LogPatternAlerts* log_patterns = nullptr;
 };
 
 class Api {
@@ -86,6 +92,8 @@ class Api {
   void Reload(const http::Request& req, http::Response* res);
   void Targets(const http::Request& req, http::Response* res);
   void BuildInfo(const http::Request& req, http::Response* res);
+  // vigil's: every log-pattern rule with its configuration and state.
+  void LogPatterns(const http::Request& req, http::Response* res);
 
  private:
   int64_t Now() const;

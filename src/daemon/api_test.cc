@@ -13,6 +13,7 @@
 #include <limits>
 #include <string>
 
+#include "base/test_util.h"
 #include "rules/manager.h"
 #include "rules/rule_file.h"
 #include "storage/memory_storage.h"
@@ -429,6 +430,58 @@ TEST(ApiRulesTest, RulesAndAlertsInPrometheusShapes) {
   ASSERT_EQ(j["data"]["alerts"].size(), 1u);
   EXPECT_EQ(j["data"]["alerts"][0]["labels"]["job"], "a");
   EXPECT_EQ(j["data"]["alerts"][0]["state"], "pending");
+}
+
+// vigil's /api/v1/log_patterns: each rule's configuration and state.
+TEST(ApiLogPatternsTest, ListsRulesWithTheirState) {
+  storage::MemoryStorage db;
+  promql::Engine engine;
+  vigil::testing::TempDir dir;
+  LogPatternAlerts lp({.state_dir = dir.path(), .notify = [](std::vector<model::Alert>) {}});
+  LogPatternConfig oom;
+  oom.rule = {.name = "oom", .pattern = "out of memory", .severity = "critical", .threshold = 1,
+              .window = std::chrono::minutes(5), .sources = {"vigil"}};
+  oom.labels = Labels::FromPairs({{"team", "ml"}});
+  oom.annotations = Labels::FromPairs({{"summary", "OOM"}});
+  LogPatternConfig quiet;
+  quiet.rule = {.name = "quiet", .pattern = "never", .severity = "info", .threshold = 3,
+                .window = std::chrono::seconds(30), .sources = {"vigil"}};
+  ASSERT_TRUE(lp.Apply({oom, quiet}).ok());
+  lp.ScanSelf("worker 3: out of memory");
+  Api api({.storage = &db, .engine = &engine, .log_patterns = &lp});
+  http::Request req;
+  req.method = "GET";
+  req.header = [](const std::string&) { return std::string(); };
+  http::Response res;
+  api.LogPatterns(req, &res);
+  ASSERT_EQ(res.status, 200);
+  const json j = json::parse(res.body);
+  ASSERT_EQ(j["status"], "success");
+  const json& p = j["data"]["patterns"];
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0]["name"], "oom");
+  EXPECT_EQ(p[0]["pattern"], "out of memory");
+  EXPECT_EQ(p[0]["severity"], "critical");
+  EXPECT_EQ(p[0]["window"], 300);
+  EXPECT_EQ(p[0]["sources"], json::array({"vigil"}));
+  EXPECT_EQ(p[0]["labels"]["team"], "ml");
+  EXPECT_EQ(p[0]["annotations"]["summary"], "OOM");
+  EXPECT_EQ(p[0]["matchesTotal"], 1);
+  EXPECT_EQ(p[0]["firing"], true);
+  EXPECT_TRUE(p[0]["firingSince"].is_string());
+  EXPECT_EQ(p[0]["lastSource"], "vigil");
+  EXPECT_EQ(p[0]["lastLine"], "worker 3: out of memory");
+  EXPECT_EQ(p[1]["name"], "quiet");
+  EXPECT_EQ(p[1]["threshold"], 3);
+  EXPECT_EQ(p[1]["matchesTotal"], 0);
+  EXPECT_EQ(p[1]["firing"], false);
+  EXPECT_TRUE(p[1]["firingSince"].is_null());
+  EXPECT_TRUE(p[1]["lastMatch"].is_null());
+
+  // Without log patterns: an empty list.
+  Api bare({.storage = &db, .engine = &engine});
+  bare.LogPatterns(req, &res);
+  EXPECT_EQ(json::parse(res.body)["data"]["patterns"], json::array());
 }
 
 }  // namespace

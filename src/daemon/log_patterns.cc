@@ -189,6 +189,22 @@ void LogPatternAlerts::ScanSelf(std::string_view line) {
   }
 }
 
+std::vector<LogPatternAlerts::RuleState> LogPatternAlerts::Rules(
+    std::chrono::system_clock::time_point now) const {
+  std::shared_ptr<Running> r;
+  {
+    MutexLock l(&mu_);
+    r = running_;
+  }
+  std::vector<RuleState> out;
+  if (r == nullptr) return out;
+  std::vector<logging::RuleStatus> statuses = r->engine->Evaluate(ToMs(now));
+  for (size_t i = 0; i < r->rules.size() && i < statuses.size(); ++i) {
+    out.push_back({r->rules[i], std::move(statuses[i])});
+  }
+  return out;
+}
+
 void LogPatternAlerts::Evaluate(std::chrono::system_clock::time_point now) {
   std::shared_ptr<Running> r;
   std::vector<model::Alert> out;

@@ -63,6 +63,14 @@ class LogPatternAlerts {
   // For the registry (vigil's /metrics).
   std::shared_ptr<metrics::Collector> Collector();
 
+  // Each running rule as configured, with its state at `now` (the
+  // /api/v1/log_patterns endpoint).
+  struct RuleState {
+    LogPatternConfig config;
+    logging::RuleStatus status;
+  };
+  std::vector<RuleState> Rules(std::chrono::system_clock::time_point now) const;
+
  private:
   struct Running;
   class MetricsCollector;

@@ -245,8 +245,14 @@ try {
     const row = await page.textContent('.pattern-row[data-pattern="AppErrors"]');
     check(/critical/.test(row), 'logs: severity shown', row);
   }
-  const alerted = await openUntil('/logs?range=15m', 'logs', '.pattern-row[data-pattern="AppErrors"] code.logline', 20000);
-  check(alerted, 'logs: the pattern\'s alert and last line are shown');
+  const alerted = await openUntil('/logs?range=15m', 'logs', '.pattern-row[data-pattern="AppErrors"] .pattern-alert', 20000);
+  check(alerted, 'logs: the pattern\'s alert is shown');
+  if (alerted) {
+    check(await page.$('.pattern-row[data-pattern="AppErrors"] code.logline') !== null, 'logs: the last matching line is shown');
+    const row = await page.textContent('.pattern-row[data-pattern="AppErrors"]');
+    check(row.includes('ERROR|CUDA error') && /active/.test(row),
+      'logs: the regular expression and the alert state are shown', row);
+  }
   takeProblems('logs');
   await shot('logs');
 
