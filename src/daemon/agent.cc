@@ -20,6 +20,7 @@
 #include "alertmanager/manager.h"
 #include "base/status_macros.h"
 #include "daemon/anomaly_scorers.h"
+#include "daemon/am_proxy.h"
 #include "daemon/api.h"
 #include "daemon/check.h"
 #include "daemon/config.h"
@@ -44,6 +45,12 @@ namespace vigil {
 namespace {
 
 using daemon::Config;
+
+// The Alertmanager whose API v2 vigil serves when it has no embedded one.
+std::optional<notifier::AlertmanagerConfig> FirstAlertmanager(const Config& c) {
+  if (c.alertmanagers.empty()) return std::nullopt;
+  return c.alertmanagers.front();
+}
 
 // The sinks of the `logging` section.
 Result<std::vector<std::shared_ptr<logging::Sink>>> LogSinks(const daemon::LoggingConfig& c) {
@@ -183,6 +190,8 @@ struct Agent::Impl {
   std::unique_ptr<daemon::Api> api;
   std::unique_ptr<exporter::Exporter> web;
   std::unique_ptr<alertmanager::Api> am_api;
+  // Without the embedded alert manager: /api/v2 of the first external one.
+  std::unique_ptr<daemon::AlertmanagerProxy> am_proxy;
   std::vector<std::unique_ptr<scrape::SelfScraper>> self_scrapers;
 
   std::mutex stop_mu;
@@ -417,6 +426,10 @@ Status Agent::Impl::Init() {
       am_api = std::make_unique<alertmanager::Api>(
           alertmanager::ApiOptions{.manager = am.get(), .version = VIGIL_VERSION});
       am_api->Register(&server);
+    } else {
+      am_proxy = std::make_unique<daemon::AlertmanagerProxy>();
+      am_proxy->SetTarget(FirstAlertmanager(config));
+      am_proxy->Register(&server);
     }
     if (gpu != nullptr) {
       web->AddHealthCheck("gpu", [g = gpu.get()] {
@@ -493,6 +506,7 @@ Status Agent::Impl::DoReload() {
   VIGIL_RETURN_IF_ERROR(
       remote_write->ApplyConfig(fresh.remote_write, fresh.global.external_labels));
   rule_manager->SetExternal(fresh.global.external_labels, external_url);
+  if (am_proxy != nullptr) am_proxy->SetTarget(FirstAlertmanager(fresh));
   if (am != nullptr) {
     VIGIL_RETURN_IF_ERROR(am->ApplyConfig(*std::move(amc)));
     std::lock_guard labels_lock(am_labels_mu);

@@ -100,6 +100,10 @@ Status ValidateAlertmanagerConfig(const AlertmanagerConfig& config) {
 }
 
 std::string AlertsPath(std::string_view path_prefix) {
+  return PrefixedPath(path_prefix, "/api/v2/alerts");
+}
+
+std::string PrefixedPath(std::string_view path_prefix, std::string_view path) {
   std::string out;
   for (size_t start = 0; start <= path_prefix.size();) {
     size_t end = path_prefix.find('/', start);
@@ -111,7 +115,7 @@ std::string AlertsPath(std::string_view path_prefix) {
     }
     start = end + 1;
   }
-  out.append("/api/v2/alerts");
+  out.append(path);
   return out;
 }
 

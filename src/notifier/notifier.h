@@ -122,6 +122,8 @@ Status ValidateAlertmanagerConfig(const AlertmanagerConfig& config);
 // The path alerts are POSTed to: "/" + prefix + "/api/v2/alerts" with empty
 // segments removed ("" -> "/api/v2/alerts", "am/" -> "/am/api/v2/alerts").
 std::string AlertsPath(std::string_view path_prefix);
+// `path` ("/api/v2/...") under the prefix, cleaned the same way.
+std::string PrefixedPath(std::string_view path_prefix, std::string_view path);
 
 // What ApplyConfig() replaces at run time.
 struct Config {

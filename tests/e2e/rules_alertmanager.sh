@@ -97,6 +97,27 @@ poll 20 am_has_freezing && pass "Alertmanager shows the alert with labels and an
   || fail "Alertmanager did not get the alert: $(curl -sS "$ALERTMANAGER_URL/api/v2/alerts")"
 curl -fsS -G "$api/api/v1/query" --data-urlencode 'query=sensor:temperature:min' \
   | grep -q '"-3.25"' && pass "recording rule written" || fail "recording rule missing"
+
+# Without an embedded alert manager, vigil serves the external one's API v2
+# (the UI's alerts and silences pages): reads, a silence made through vigil
+# and expired through vigil, all seen by Alertmanager itself.
+curl -fsS "$api/api/v2/status" | grep -q '"versionInfo"' \
+  && pass "/api/v2/status is Alertmanager's, through vigil" || fail "/api/v2/status not proxied"
+curl -fsS -G "$api/api/v2/alerts" --data-urlencode 'filter=alertname="Freezing"' | grep -q '"Freezing"' \
+  && pass "/api/v2/alerts with a filter, through vigil" || fail "/api/v2/alerts not proxied"
+now="$(date -u +%Y-%m-%dT%H:%M:%SZ)" later="$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+sid="$(curl -fsS -XPOST -H 'Content-Type: application/json' "$api/api/v2/silences" -d \
+  "{\"matchers\":[{\"name\":\"alertname\",\"value\":\"Freezing\",\"isRegex\":false,\"isEqual\":true}],
+    \"startsAt\":\"$now\",\"endsAt\":\"$later\",\"createdBy\":\"e2e\",\"comment\":\"through vigil\"}" \
+  | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["silenceID"])')" || sid=""
+if [ -n "$sid" ] && curl -fsS "$ALERTMANAGER_URL/api/v2/silence/$sid" | grep -q '"state":"active"'; then
+  pass "a silence posted through vigil is active in Alertmanager"
+else
+  fail "silence through vigil: '$sid'"
+fi
+curl -fsS -XDELETE "$api/api/v2/silence/$sid" >/dev/null \
+  && curl -fsS "$ALERTMANAGER_URL/api/v2/silence/$sid" | grep -q '"state":"expired"' \
+  && pass "expired through vigil" || fail "silence not expired through vigil"
 rules_json="$(curl -fsS "$api/api/v1/rules")"
 echo "$rules_json" | "$PY" -c '
 import json, sys
