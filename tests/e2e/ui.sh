@@ -12,7 +12,7 @@
 # $VIGIL_ARTIFACTS (default: <build>/test-artifacts/ui); the path is
 # printed at the end.
 #
-# Needs: node >= 20 (playwright-core's minimum), /usr/bin/chromium,
+# Needs: node >= 18 (playwright-core 1.61's minimum; Debian bookworm has 18), /usr/bin/chromium,
 # web/node_modules (npm ci --prefix web). Without them the test is skipped
 # (77).
 set -euo pipefail
@@ -22,7 +22,8 @@ CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 NODE="$(command -v node || true)"
 [ -n "$NODE" ] || skip "node is not installed (apt-get install nodejs)"
 node_major="$("$NODE" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
-[ "$node_major" -ge 20 ] || skip "node $("$NODE" --version 2>/dev/null) is too old: playwright-core needs node >= 20"
+[ "$node_major" -ge 18 ] || skip "node $("$NODE" --version 2>/dev/null) is too old: playwright-core needs node >= 18"
+log "node $("$NODE" --version), $("$CHROMIUM" --version 2>/dev/null | head -1)"
 [ -x "$CHROMIUM" ] || skip "$CHROMIUM not found (apt-get install chromium)"
 [ -f "$REPO/web/node_modules/playwright-core/package.json" ] ||
   skip "web/node_modules/playwright-core missing (run scripts/setup or npm ci --prefix web)"
