@@ -19,6 +19,7 @@
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "http/server.h"
+#include "httpconfig/reader.h"
 #include "model/duration.h"
 #include "model/yaml_reader.h"
 
@@ -647,7 +648,7 @@ Status Loader::Job(const YAML::Node& node, const GlobalConfig& global,
   marks.job_name = node.Mark();
   marks.timeout_key = node.Mark();
   YAML::Mark static_mark = node.Mark();
-  http::HttpClientConfigReader http(r_, dir_.string());
+  httpconfig::HttpClientConfigReader http(r_, dir_.string());
   VIGIL_RETURN_IF_ERROR(Fields(node, node, "scrape_config",
                                [&](const std::string& name, const YAML::Node& k,
                                    const YAML::Node& v) -> Status {
@@ -738,7 +739,7 @@ Status Loader::Alerting(const YAML::Node& key, const YAML::Node& v, Config* c) {
 Status Loader::Alertmanager(const YAML::Node& node, Config* c) {
   std::string scheme = "http";
   http::HttpClientConfig client;
-  http::HttpClientConfigReader http(r_, dir_.string());
+  httpconfig::HttpClientConfigReader http(r_, dir_.string());
   std::string path_prefix;
   Millis timeout{10000};
   std::vector<std::string> targets;

@@ -41,7 +41,7 @@
 // than scrape_interval, duplicate job names, duplicate keys, YAML syntax.
 // `alerting: alertmanagers:` takes scheme, path_prefix, timeout,
 // api_version (v2 only), static_configs, basic_auth, authorization,
-// bearer_token and tls_config (http/client_config.h; secret files are read
+// bearer_token and tls_config (httpconfig/reader.h; secret files are read
 // for every request, as for scrapes and remote write).
 // Prometheus sections vigil does not implement yet (alert_relabel_configs,
 // remote_read, relabel_configs, *_sd_configs, ...) are

@@ -10,16 +10,7 @@
 //   follow_redirects: true
 //   enable_http2: true       # read and ignored (HTTP/1.1 only)
 //
-// The section that holds these fields reads them with
-// HttpClientConfigReader and its own fields around them:
-//
-//   http::HttpClientConfigReader http(reader, config_dir);
-//   reader.Fields(k, v, "remote_write", [&](name, fk, fv) -> Status {
-//     VIGIL_ASSIGN_OR_RETURN(bool read, http.Field(name, fk, fv, &c.http));
-//     if (read) return Status::OK();
-//     ...
-//   });
-//   VIGIL_RETURN_IF_ERROR(http.Finish(v.Mark(), &c.http));
+// httpconfig/reader.h reads them from YAML (this header needs only base).
 //
 // Secret files (password_file, credentials_file, bearer_token_file) are read
 // for every request by AuthorizationHeaderValue(), as Prometheus does, so a
@@ -27,8 +18,7 @@
 // the field): oauth2, proxy settings, tls_config server_name/min_version/
 // max_version.
 //
-// Thread safety: plain values and pure functions; a reader is used by one
-// thread.
+// Thread safety: plain values and pure functions.
 #pragma once
 
 #include <optional>
@@ -38,15 +28,6 @@
 #include "http/client.h"
 #include "vigil/result.h"
 #include "vigil/status.h"
-
-namespace YAML {
-struct Mark;
-class Node;
-}  // namespace YAML
-
-namespace vigil::model {
-class YamlReader;
-}  // namespace vigil::model
 
 namespace vigil::http {
 
@@ -90,40 +71,5 @@ Result<std::string> AuthorizationHeaderValue(const HttpClientConfig& config);
 // TLS and redirect settings onto `options` (authorization goes on each
 // request: AuthorizationHeaderValue).
 void ApplyClientConfig(const HttpClientConfig& config, ClientOptions* options);
-
-// Reads the HTTP client fields of one section. Errors are kInvalidArgument
-// "FILE:LINE:COLUMN: message" as the YamlReader formats them.
-class HttpClientConfigReader {
- public:
-  // Relative file names resolve against `base_dir` (the config file's
-  // directory; empty: as written).
-  HttpClientConfigReader(const model::YamlReader& reader, std::string base_dir);
-
-  // Reads field `name` into *config and returns true when it is one of
-  // basic_auth, authorization, bearer_token, bearer_token_file, tls_config,
-  // follow_redirects or enable_http2; returns false for any other name.
-  Result<bool> Field(const std::string& name, const YAML::Node& key, const YAML::Node& value,
-                     HttpClientConfig* config);
-  // After the section's last field: folds bearer_token(_file) into
-  // authorization and checks the combination (ValidateHttpClientConfig);
-  // errors point at `section`.
-  Status Finish(const YAML::Mark& section, HttpClientConfig* config);
-
- private:
-  Status BasicAuthSection(const YAML::Node& key, const YAML::Node& value,
-                          HttpClientConfig* config) const;
-  Status AuthorizationSection(const YAML::Node& key, const YAML::Node& value,
-                              HttpClientConfig* config) const;
-  Status TlsSection(const YAML::Node& key, const YAML::Node& value,
-                    HttpClientConfig* config) const;
-  std::string File(const std::string& name) const;
-
-  const model::YamlReader& reader_;
-  const std::string base_dir_;
-  std::string bearer_token_;
-  std::string bearer_token_file_;
-  bool has_bearer_token_ = false;
-  bool has_bearer_token_file_ = false;
-};
 
 }  // namespace vigil::http

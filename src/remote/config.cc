@@ -9,6 +9,7 @@
 
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "httpconfig/reader.h"
 #include "model/yaml_reader.h"
 
 namespace vigil::remote {
@@ -193,7 +194,7 @@ Status Parser::Headers(const YAML::Node& k, const YAML::Node& v,
 Result<RemoteWriteConfig> Parser::Parse(const YAML::Node& item) {
   RemoteWriteConfig c;
   bool has_url = false;
-  http::HttpClientConfigReader http(r_, base_dir_);
+  httpconfig::HttpClientConfigReader http(r_, base_dir_);
   if (!item.IsMap()) {
     return r_.Error(item.Mark(), "remote_write: expected a mapping, got " +
                                      std::string(model::YamlKindName(item)));

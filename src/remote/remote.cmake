@@ -24,9 +24,9 @@ vigil_cc_library(NAME remote
   SRCS remote/codec.cc remote/config.cc remote/progress.cc remote/queue_manager.cc
        remote/queue_metrics.cc remote/segment_reader.cc remote/wal_watcher.cc
        remote/write_storage.cc
-  DEPS vigil_remote_proto PkgConfig::SNAPPY vigil::wal vigil::yaml_reader
+  DEPS vigil_remote_proto PkgConfig::SNAPPY vigil::wal vigil::yaml_reader vigil::httpconfig
        PkgConfig::YAMLCPP ZLIB::ZLIB
-  PUBLIC_DEPS vigil::http vigil::http_config vigil::metrics vigil::model vigil::base)
+  PUBLIC_DEPS vigil::http vigil::metrics vigil::model vigil::base)
 
 if(VIGIL_BUILD_TESTS)
   vigil_cc_test(NAME remote_test
