@@ -427,8 +427,9 @@ Status Agent::Impl::Init() {
           alertmanager::ApiOptions{.manager = am.get(), .version = VIGIL_VERSION});
       am_api->Register(&server);
     } else {
-      am_proxy = std::make_unique<daemon::AlertmanagerProxy>();
-      am_proxy->SetTarget(FirstAlertmanager(config));
+      am_proxy = std::make_unique<daemon::AlertmanagerProxy>(daemon::AlertmanagerProxyOptions{
+          .log = [this](std::string_view m) { Warn(std::string(m)); }});
+      am_proxy->SetTarget(FirstAlertmanager(config), so.auth.enabled());
       am_proxy->Register(&server);
     }
     if (gpu != nullptr) {
@@ -494,25 +495,27 @@ Status Agent::Impl::DoReload() {
   }
   VIGIL_RETURN_IF_ERROR(log_patterns->Apply(fresh.log_patterns));
   logs->SetLevels(fresh.logging.level, fresh.logging.levels);
-  if (web != nullptr) {
-    exporter::internal::ExporterAccess::server(*web).SetAccess(
-        web_config.has_value() ? web_config->auth : http::AuthOptions{},
-        web_config.has_value() ? web_config->headers
-                               : std::vector<std::pair<std::string, std::string>>{});
-  }
   VIGIL_RETURN_IF_ERROR(scrape->ApplyConfig(fresh.scrape_configs));
   VIGIL_RETURN_IF_ERROR(notifier->ApplyConfig(
       {.alertmanagers = fresh.alertmanagers, .external_labels = fresh.global.external_labels}));
   VIGIL_RETURN_IF_ERROR(
       remote_write->ApplyConfig(fresh.remote_write, fresh.global.external_labels));
   rule_manager->SetExternal(fresh.global.external_labels, external_url);
-  if (am_proxy != nullptr) am_proxy->SetTarget(FirstAlertmanager(fresh));
   if (am != nullptr) {
     VIGIL_RETURN_IF_ERROR(am->ApplyConfig(*std::move(amc)));
     std::lock_guard labels_lock(am_labels_mu);
     am_external_labels = fresh.global.external_labels;
   }
   rule_manager->Apply(fresh.global.evaluation_interval, std::move(groups));
+  // Access last, after every step that can fail: a refused reload keeps
+  // the running users and tokens.
+  const http::AuthOptions auth = web_config.has_value() ? web_config->auth : http::AuthOptions{};
+  if (web != nullptr) {
+    exporter::internal::ExporterAccess::server(*web).SetAccess(
+        auth, web_config.has_value() ? web_config->headers
+                                     : std::vector<std::pair<std::string, std::string>>{});
+  }
+  if (am_proxy != nullptr) am_proxy->SetTarget(FirstAlertmanager(fresh), auth.enabled());
   return Status::OK();
 }
 

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace vigil::daemon {
 namespace {
@@ -76,9 +77,11 @@ TEST(AlertmanagerProxyTest, ForwardsToTheTargetAndPassesTheAnswerBack) {
   FakeAlertmanager am;
   AlertmanagerProxy proxy;
   proxy.SetTarget(notifier::AlertmanagerConfig{
-      .url = am.url(),
-      .path_prefix = "/am",
-      .http_client_config = {.authorization = http::Authorization{.credentials = "t0k"}}});
+                      .url = am.url(),
+                      .path_prefix = "/am",
+                      .http_client_config = {
+                          .authorization = http::Authorization{.credentials = "t0k"}}},
+                  /*allow_writes=*/true);
   http::Response res;
   proxy.Forward(Req("GET", "/api/v2/alerts", {{"filter", "alertname=\"X\""}, {"silenced", "false"}}),
                 &res);
@@ -99,9 +102,17 @@ TEST(AlertmanagerProxyTest, ForwardsToTheTargetAndPassesTheAnswerBack) {
   EXPECT_EQ(seen.content_type, "application/json");
 
   res = {};
-  proxy.Forward(Req("DELETE", "/api/v2/silence/abc"), &res);
+  http::Request del = Req("DELETE", "/api/v2/silence/abc");
+  del.path_params["id"] = "abc";
+  proxy.Forward(del, &res);
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(am.last().method, "DELETE");
+  // An id is one path segment, whatever it holds.
+  res = {};
+  http::Request odd = Req("GET", "/api/v2/silence/x?a=b");
+  odd.path_params["id"] = "x?a=b";
+  proxy.Forward(odd, &res);
+  EXPECT_EQ(res.status, 404);
 
   // The Alertmanager's own errors come back as they are.
   res = {};
@@ -124,11 +135,44 @@ TEST(AlertmanagerProxyTest, NoTargetIsNotFoundAndADeadOneIsBadGateway) {
     dead_port = s.bind_to_any_port("127.0.0.1");
   }
   const std::string url = "http://127.0.0.1:" + std::to_string(dead_port);
-  proxy.SetTarget(notifier::AlertmanagerConfig{.url = url, .timeout = std::chrono::seconds(2)});
+  proxy.SetTarget(notifier::AlertmanagerConfig{.url = url, .timeout = std::chrono::seconds(2)},
+                  /*allow_writes=*/false);
   res = {};
   proxy.Forward(Req("GET", "/api/v2/status"), &res);
   EXPECT_EQ(res.status, 502);
   EXPECT_EQ(res.body.rfind("alertmanager " + url + ": ", 0), 0u) << res.body;
+}
+
+// Writes go out with vigil's credentials: only when vigil's own access is
+// authenticated. A secret file that cannot be read is named in the log only.
+TEST(AlertmanagerProxyTest, WritesNeedAuthenticatedAccessAndSecretsStayInTheLog) {
+  FakeAlertmanager am;
+  std::vector<std::string> logged;
+  AlertmanagerProxy proxy({.log = [&](std::string_view m) { logged.emplace_back(m); }});
+  proxy.SetTarget(notifier::AlertmanagerConfig{.url = am.url(), .path_prefix = "/am"},
+                  /*allow_writes=*/false);
+  http::Response res;
+  proxy.Forward(Req("POST", "/api/v2/silences", {}, "{}"), &res);
+  EXPECT_EQ(res.status, 403);
+  EXPECT_NE(res.body.find("web.config_file"), std::string::npos) << res.body;
+  EXPECT_EQ(am.last().method, "");  // nothing reached the Alertmanager
+  res = {};
+  proxy.Forward(Req("GET", "/api/v2/alerts"), &res);
+  EXPECT_EQ(res.status, 200);  // reads are fine
+
+  proxy.SetTarget(
+      notifier::AlertmanagerConfig{
+          .url = am.url(),
+          .path_prefix = "/am",
+          .http_client_config = {.authorization = http::Authorization{
+                                     .credentials_file = "/nonexistent/secret-token"}}},
+      /*allow_writes=*/true);
+  res = {};
+  proxy.Forward(Req("GET", "/api/v2/alerts"), &res);
+  EXPECT_EQ(res.status, 502);
+  EXPECT_EQ(res.body.find("secret-token"), std::string::npos) << res.body;
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_NE(logged[0].find("/nonexistent/secret-token"), std::string::npos) << logged[0];
 }
 
 }  // namespace

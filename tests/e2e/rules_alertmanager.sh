@@ -99,25 +99,47 @@ curl -fsS -G "$api/api/v1/query" --data-urlencode 'query=sensor:temperature:min'
   | grep -q '"-3.25"' && pass "recording rule written" || fail "recording rule missing"
 
 # Without an embedded alert manager, vigil serves the external one's API v2
-# (the UI's alerts and silences pages): reads, a silence made through vigil
-# and expired through vigil, all seen by Alertmanager itself.
+# (the UI's alerts and silences pages). Reads go through as they are; writes
+# (they carry vigil's credentials for Alertmanager) only when vigil's own
+# access is authenticated, which a second vigil with a bearer token shows: a
+# silence made and expired through it, seen by Alertmanager itself.
 curl -fsS "$api/api/v2/status" | grep -q '"versionInfo"' \
   && pass "/api/v2/status is Alertmanager's, through vigil" || fail "/api/v2/status not proxied"
 curl -fsS -G "$api/api/v2/alerts" --data-urlencode 'filter=alertname="Freezing"' | grep -q '"Freezing"' \
   && pass "/api/v2/alerts with a filter, through vigil" || fail "/api/v2/alerts not proxied"
+code="$(http_code "$api/api/v2/silences" -XPOST -H 'Content-Type: application/json' -d '{}')"
+[ "$code" = 403 ] && pass "writes through an unauthenticated vigil refused (403)" \
+  || fail "unauthenticated POST /api/v2/silences answered $code"
+echo "e2e-token" >"$E2E_TMP/tokens.txt"
+printf 'bearer_tokens_file: tokens.txt\n' >"$E2E_TMP/web.yml"
+port2="$(free_port)"
+cat >"$E2E_TMP/vigil2.yml" <<YAML
+web: {config_file: web.yml}
+alerting:
+  alertmanagers:
+    - static_configs: [{targets: ["${ALERTMANAGER_URL#http://}"]}]
+YAML
+"$VIGIL_BIN" run --config "$E2E_TMP/vigil2.yml" --storage.path "$E2E_TMP/data2" \
+  --listen "127.0.0.1:$port2" >>"$E2E_TMP/vigil2.log" 2>&1 &
+pid2=$!
+E2E_PIDS+=("$pid2")
+auth=(-H "Authorization: Bearer e2e-token")
+poll 20 curl -fsS "${auth[@]}" "http://127.0.0.1:$port2/ready" || die "second vigil did not start"
 now="$(date -u +%Y-%m-%dT%H:%M:%SZ)" later="$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"
-sid="$(curl -fsS -XPOST -H 'Content-Type: application/json' "$api/api/v2/silences" -d \
+sid="$(curl -fsS -XPOST "${auth[@]}" -H 'Content-Type: application/json' \
+  "http://127.0.0.1:$port2/api/v2/silences" -d \
   "{\"matchers\":[{\"name\":\"alertname\",\"value\":\"Freezing\",\"isRegex\":false,\"isEqual\":true}],
     \"startsAt\":\"$now\",\"endsAt\":\"$later\",\"createdBy\":\"e2e\",\"comment\":\"through vigil\"}" \
   | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["silenceID"])')" || sid=""
 if [ -n "$sid" ] && curl -fsS "$ALERTMANAGER_URL/api/v2/silence/$sid" | grep -q '"state":"active"'; then
-  pass "a silence posted through vigil is active in Alertmanager"
+  pass "a silence posted through an authenticated vigil is active in Alertmanager"
 else
   fail "silence through vigil: '$sid'"
 fi
-curl -fsS -XDELETE "$api/api/v2/silence/$sid" >/dev/null \
+curl -fsS -XDELETE "${auth[@]}" "http://127.0.0.1:$port2/api/v2/silence/$sid" >/dev/null \
   && curl -fsS "$ALERTMANAGER_URL/api/v2/silence/$sid" | grep -q '"state":"expired"' \
   && pass "expired through vigil" || fail "silence not expired through vigil"
+stop_pid "$pid2"
 rules_json="$(curl -fsS "$api/api/v1/rules")"
 echo "$rules_json" | "$PY" -c '
 import json, sys
