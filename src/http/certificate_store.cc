@@ -56,14 +56,10 @@ CertificateStore::CertificateStore(std::string cert_file, std::string key_file, 
 
 CertificateStore::~CertificateStore() = default;
 
-Status CertificateStore::Load() {
-  MutexLock l(&mu_);
-  return LoadLocked(Identify(cert_file_), Identify(key_file_));
-}
-
-Status CertificateStore::LoadLocked(const FileId& cert_id, const FileId& key_id) {
+// Reads and checks the pair; no lock held (files may be slow).
+Result<std::shared_ptr<const CertificateStore::Pair>> CertificateStore::LoadPair() const {
   ERR_clear_error();
-  auto next = std::make_unique<Pair>();
+  auto next = std::make_shared<Pair>();
   {
     std::unique_ptr<BIO, BioFree> bio(BIO_new_file(cert_file_.c_str(), "r"));
     if (bio == nullptr) {
@@ -93,8 +89,16 @@ Status CertificateStore::LoadLocked(const FileId& cert_id, const FileId& key_id)
     return InvalidArgumentError("tls key_file " + key_file_ + " does not match cert_file " +
                                 cert_file_ + " (key values mismatch)");
   }
-  if (pair_ != nullptr) ++reloads_;
-  pair_ = std::move(next);
+  return std::shared_ptr<const Pair>(std::move(next));
+}
+
+Status CertificateStore::Load() {
+  const FileId cert_id = Identify(cert_file_);
+  const FileId key_id = Identify(key_file_);
+  Result<std::shared_ptr<const Pair>> pair = LoadPair();
+  if (!pair.ok()) return pair.status();
+  MutexLock l(&mu_);
+  pair_ = std::move(pair).value();
   cert_id_ = cert_id;
   key_id_ = key_id;
   return Status::OK();
@@ -103,21 +107,38 @@ Status CertificateStore::LoadLocked(const FileId& cert_id, const FileId& key_id)
 bool CertificateStore::Install(SSL* ssl) {
   const FileId cert_id = Identify(cert_file_);
   const FileId key_id = Identify(key_file_);
-  MutexLock l(&mu_);
-  const bool changed = cert_id != cert_id_ || key_id != key_id_;
-  const bool known_bad = cert_id == failed_cert_id_ && key_id == failed_key_id_;
-  if (changed && !known_bad) {
-    Status s = LoadLocked(cert_id, key_id);
-    if (!s.ok()) {
-      failed_cert_id_ = cert_id;
-      failed_key_id_ = key_id;
-      if (log_) {
-        log_("TLS certificate not reloaded, serving the previous one: " + std::string(s.message()));
+  std::shared_ptr<const Pair> pair;
+  bool reload = false;
+  {
+    MutexLock l(&mu_);
+    pair = pair_;
+    const bool changed = cert_id != cert_id_ || key_id != key_id_;
+    const bool known_bad = cert_id == failed_cert_id_ && key_id == failed_key_id_;
+    reload = changed && !known_bad;
+  }
+  if (reload) {
+    // Outside the lock: other handshakes go on with the current pair.
+    Result<std::shared_ptr<const Pair>> next = LoadPair();
+    std::string report;
+    {
+      MutexLock l(&mu_);
+      if (next.ok()) {
+        if (cert_id != cert_id_ || key_id != key_id_) ++reloads_;
+        pair_ = *next;
+        cert_id_ = cert_id;
+        key_id_ = key_id;
+        pair = pair_;
+      } else if (cert_id != failed_cert_id_ || key_id != failed_key_id_) {
+        failed_cert_id_ = cert_id;
+        failed_key_id_ = key_id;
+        report = "TLS certificate not reloaded, serving the previous one: " +
+                 std::string(next.status().message());
       }
     }
+    if (!report.empty() && log_) log_(report);
   }
-  if (pair_ == nullptr) return false;
-  return SSL_use_cert_and_key(ssl, pair_->leaf.get(), pair_->key.get(), pair_->chain.get(),
+  if (pair == nullptr) return false;
+  return SSL_use_cert_and_key(ssl, pair->leaf.get(), pair->key.get(), pair->chain.get(),
                               /*override=*/1) == 1;
 }
 

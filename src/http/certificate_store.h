@@ -10,9 +10,10 @@
 // At each handshake the callback compares both files' identity (device,
 // inode, size, modification time) with what was loaded; when either changed
 // it loads the pair and, when it is readable and the key matches, serves it
-// from then on. A pair that fails keeps the previous one, and `log` is told
-// once per change of the files (a half-written rotation is retried at the
-// next handshake, not reported as final).
+// from then on. The files are read outside the lock, so other handshakes go
+// on meanwhile. A pair that fails keeps the previous one, and `log` is told
+// once per change of the files (a half-written rotation is retried when the
+// second file lands).
 //
 // Thread safety: thread-safe (handshakes run on many worker threads).
 #pragma once
@@ -26,6 +27,7 @@
 #include <string_view>
 
 #include "base/thread_annotations.h"
+#include "vigil/result.h"
 #include "vigil/status.h"
 
 namespace vigil::http::internal {
@@ -41,7 +43,8 @@ class CertificateStore {
   CertificateStore(const CertificateStore&) = delete;
   CertificateStore& operator=(const CertificateStore&) = delete;
 
-  // Loads the pair now; kInvalidArgument naming the file that failed.
+  // Loads the pair now; kInvalidArgument naming the file that failed (or
+  // saying the key does not match).
   Status Load();
   // Reloads the pair if its files changed, then puts the current one on
   // `ssl`. False only when no pair was ever loaded.
@@ -61,13 +64,13 @@ class CertificateStore {
   struct Pair;
 
  private:
-  Status LoadLocked(const FileId& cert_id, const FileId& key_id) VIGIL_REQUIRES(mu_);
+  Result<std::shared_ptr<const Pair>> LoadPair() const;
 
   const std::string cert_file_;
   const std::string key_file_;
   const Log log_;
   mutable Mutex mu_;
-  std::unique_ptr<Pair> pair_ VIGIL_GUARDED_BY(mu_);
+  std::shared_ptr<const Pair> pair_ VIGIL_GUARDED_BY(mu_);  // null until Load()
   FileId cert_id_ VIGIL_GUARDED_BY(mu_);
   FileId key_id_ VIGIL_GUARDED_BY(mu_);
   // The identities of a pair that failed to load, so it is reported once.

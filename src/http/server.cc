@@ -76,21 +76,13 @@ Result<int> TlsVersion(const std::string& name) {
 // Any certificate will do ("RequireAnyClientCert", "RequestClientCert").
 int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
 
-// Fills a server context from ServerTlsOptions; an error says what failed.
+// Fills a server context from ServerTlsOptions (all but the certificate and
+// key, which internal::CertificateStore puts on each connection); an error
+// says what failed.
 Status SetUpTls(const ServerTlsOptions& tls, SSL_CTX* ctx) {
   ERR_clear_error();
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
-  if (SSL_CTX_use_certificate_chain_file(ctx, tls.cert_file.c_str()) != 1) {
-    return InvalidArgumentError("tls cert_file " + tls.cert_file + ": " + OpenSslError());
-  }
-  if (SSL_CTX_use_PrivateKey_file(ctx, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return InvalidArgumentError("tls key_file " + tls.key_file + ": " + OpenSslError());
-  }
-  if (SSL_CTX_check_private_key(ctx) != 1) {
-    return InvalidArgumentError("tls key_file " + tls.key_file +
-                                " does not match cert_file " + tls.cert_file);
-  }
   VIGIL_ASSIGN_OR_RETURN(int min_version, TlsVersion(tls.min_version.empty() ? "TLS12"
                                                                              : tls.min_version));
   SSL_CTX_set_min_proto_version(ctx, min_version);
@@ -145,7 +137,7 @@ struct Server::Impl {
   std::vector<Route> routes;                                      // set before Start
   std::map<std::string, std::set<std::string>> methods_by_path;  // set before Start
   // TLS only; declared before `server` so it outlives the handshakes.
-  std::shared_ptr<internal::CertificateStore> certificates;
+  std::unique_ptr<internal::CertificateStore> certificates;
   // A fresh httplib server per Start(): a stopped one cannot listen again.
   std::unique_ptr<httplib::Server> server;
   // Who may call and what every answer carries; replaced whole by
@@ -356,7 +348,7 @@ Status Server::Start() {
     internal::CertificateStore::Log log = impl->options.log;
     if (!log) log = [](std::string_view m) { std::fprintf(stderr, "%.*s\n", int(m.size()), m.data()); };
     impl->certificates =
-        std::make_shared<internal::CertificateStore>(tls.cert_file, tls.key_file, std::move(log));
+        std::make_unique<internal::CertificateStore>(tls.cert_file, tls.key_file, std::move(log));
     auto ssl = std::make_unique<httplib::SSLServer>([&](SSL_CTX& ctx) {
       tls_status = SetUpTls(tls, &ctx);
       if (tls_status.ok()) tls_status = impl->certificates->Load();
