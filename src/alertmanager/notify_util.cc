@@ -7,6 +7,7 @@
 #include <cstring>
 #include <openssl/evp.h>
 
+#include "base/go_text.h"
 #include "http/client.h"
 #include "model/rfc3339.h"
 #include "model/timestamp.h"
@@ -16,43 +17,14 @@ namespace {
 
 using std::chrono::nanoseconds;
 
-// utf8.DecodeRuneInString: the rune and its width; invalid or truncated
-// sequences give (0xFFFD, 1).
+// Go's utf8.DecodeRuneInString (base/go_text.h) with a size_t width.
 struct Rune {
   char32_t r;
   size_t width;
 };
 Rune DecodeRune(std::string_view s) {
-  const auto b0 = static_cast<unsigned char>(s[0]);
-  if (b0 < 0x80) return {b0, 1};
-  size_t n;
-  char32_t r;
-  char32_t min;
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    n = 2, r = b0 & 0x1F, min = 0x80;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    n = 3, r = b0 & 0x0F, min = 0x800;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    n = 4, r = b0 & 0x07, min = 0x10000;
-  } else {
-    return {0xFFFD, 1};
-  }
-  if (s.size() < n) return {0xFFFD, 1};
-  for (size_t i = 1; i < n; ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if ((b & 0xC0) != 0x80) return {0xFFFD, 1};
-    r = (r << 6) | (b & 0x3F);
-  }
-  if (r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) return {0xFFFD, 1};
-  return {r, n};
-}
-
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+  const DecodedRune d = vigil::DecodeRune(s);
+  return {d.r, static_cast<size_t>(d.width)};
 }
 
 bool PercentDecode(std::string_view s, std::string* out) {
@@ -63,8 +35,8 @@ bool PercentDecode(std::string_view s, std::string* out) {
       continue;
     }
     if (i + 2 >= s.size()) return false;
-    const int hi = HexValue(s[i + 1]);
-    const int lo = HexValue(s[i + 2]);
+    const int hi = HexDigit(s[i + 1]);
+    const int lo = HexDigit(s[i + 2]);
     if (hi < 0 || lo < 0) return false;
     out->push_back(static_cast<char>(hi * 16 + lo));
     i += 2;

@@ -588,6 +588,10 @@ void NodeCollector::Impl::CollectNetwork(std::string_view text,
 }
 
 Result<std::unique_ptr<NodeCollector>> NodeCollector::Create(NodeCollectorOptions options) {
+  if (options.mount_timeout <= std::chrono::milliseconds(0)) {
+    return InvalidArgumentError("node collector: mount_timeout must be positive, got " +
+                                std::to_string(options.mount_timeout.count()) + "ms");
+  }
   std::array<std::optional<std::regex>, 4> filters;
   const std::array<std::pair<const std::string*, const char*>, 4> patterns = {{
       {&options.mount_points_exclude, "mount_points_exclude"},

@@ -350,6 +350,15 @@ TEST_F(NodeCollectorTest, HungMountIsLeftOutUntilItAnswers) {
   EXPECT_EQ(got, with);
 }
 
+TEST(NodeCollectorCreateTest, RefusesANonPositiveMountTimeout) {
+  NodeCollectorOptions o;
+  o.mount_timeout = std::chrono::milliseconds(0);
+  Result<std::unique_ptr<NodeCollector>> c = NodeCollector::Create(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("mount_timeout"), std::string::npos);
+}
+
 TEST_F(NodeCollectorTest, CpuCountersNeverGoBackwards) {
   auto c = MustCreate(FakeOptions());
   ASSERT_NE(c, nullptr);

@@ -11,8 +11,8 @@ namespace vigil::collectors::internal {
 struct StatfsRunner::Shared {
   explicit Shared(StatfsFn f) : fn(std::move(f)) {}
   const StatfsFn fn;
-  std::mutex mu;
-  std::set<std::string> stuck;  // guarded by mu
+  Mutex mu;
+  std::set<std::string> stuck VIGIL_GUARDED_BY(mu);
 };
 
 // Guarded by mu: the request (paths, from `next` on still to do), its
@@ -43,7 +43,7 @@ void WorkerLoop(const std::shared_ptr<StatfsRunner::Shared>& shared,
     if (w->abandoned) {
       // The collector gave up on this call and marked the mount stuck: it
       // has answered, so later collections ask it again.
-      std::lock_guard<std::mutex> s(shared->mu);
+      MutexLock s(&shared->mu);
       shared->stuck.erase(path);
       return;
     }
@@ -74,7 +74,7 @@ void StatfsRunner::Run(const std::vector<std::string>& paths,
   MutexLock run(&run_mu_);
   std::vector<size_t> todo;  // indexes of the paths not stuck
   {
-    std::lock_guard<std::mutex> s(shared_->mu);
+    MutexLock s(&shared_->mu);
     for (size_t i = 0; i < paths.size(); ++i) {
       if (shared_->stuck.count(paths[i]) == 0) todo.push_back(i);
     }
@@ -82,6 +82,7 @@ void StatfsRunner::Run(const std::vector<std::string>& paths,
   for (size_t pos = 0; pos < todo.size();) {
     if (worker_ == nullptr) {
       worker_ = std::make_shared<Worker>();
+      // Detached: a worker stuck in statvfs cannot be joined (docs/adr/0005).
       std::thread(WorkerLoop, shared_, worker_).detach();
     }
     Worker& w = *worker_;
@@ -107,7 +108,7 @@ void StatfsRunner::Run(const std::vector<std::string>& paths,
     for (size_t k = 0; k < done; ++k) (*results)[todo[pos + k]] = w.results[k];
     if (!stuck) break;
     {
-      std::lock_guard<std::mutex> s(shared_->mu);
+      MutexLock s(&shared_->mu);
       shared_->stuck.insert(w.paths[done]);
     }
     w.abandoned = true;  // its thread exits when the call returns
@@ -118,7 +119,7 @@ void StatfsRunner::Run(const std::vector<std::string>& paths,
 }
 
 std::vector<std::string> StatfsRunner::Stuck() const {
-  std::lock_guard<std::mutex> s(shared_->mu);
+  MutexLock s(&shared_->mu);
   return {shared_->stuck.begin(), shared_->stuck.end()};
 }
 

@@ -273,8 +273,13 @@ void LogSystem::Submit(const Logger& logger, Level level, std::string_view messa
                              fields, b.ticks != nullptr ? internal::kTimeIsTicks : 0);
       ring->Commit();
       // Warnings and errors are not left waiting for an idle back end's
-      // next poll (the logger's flush-on-error).
-      if (level >= Level::kWarn && b.idle.load(std::memory_order_relaxed)) Wake();
+      // next poll (the logger's flush-on-error). The fence pairs with the
+      // back end's after it sets `idle`: either it drains this record, or
+      // this thread sees `idle` and wakes it.
+      if (level >= Level::kWarn) {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (b.idle.load(std::memory_order_relaxed)) Wake();
+      }
       return;
     }
   }
@@ -412,6 +417,7 @@ void LogSystem::BackendLoop() {
     b.cv.wait_for(l, poll, [&b] { return b.wake || b.stop; });
     poll = b.wake ? options_.backend_poll : std::min(poll * 2, idle_poll);
     b.idle.store(poll > options_.backend_poll, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // see the producer's
     b.wake = false;
   }
   while (DrainOnce() > 0) {

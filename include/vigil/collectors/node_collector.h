@@ -72,18 +72,21 @@ struct NodeCollectorOptions {
   std::string netdev_devices_exclude;
 
   // Replaces statvfs(3) (tests); returns false when the mount cannot be
-  // queried, which leaves it out.
+  // queried, which leaves it out. REQUIRES: it captures nothing that dies
+  // with the collector: a call that hung may return after the collector is
+  // gone (docs/adr/0005).
   std::function<bool(const std::string& mount_point, FilesystemUsage* usage)> statfs;
   // statvfs runs on a worker thread: a mount whose call makes no progress
   // for this long (a dead NFS server) is left out and not asked again until
   // that call returns, so a collection never hangs (node_exporter's
-  // --collector.filesystem.mount-timeout, same default).
+  // --collector.filesystem.mount-timeout, same default). Must be positive.
   std::chrono::milliseconds mount_timeout{5000};
 };
 
 class NodeCollector : public metrics::Collector {
  public:
-  // kInvalidArgument when a filter does not compile.
+  // kInvalidArgument when a filter does not compile or mount_timeout is not
+  // positive.
   static Result<std::unique_ptr<NodeCollector>> Create(NodeCollectorOptions options = {});
   ~NodeCollector() override;
   NodeCollector(const NodeCollector&) = delete;
