@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/status_macros.h"
+#include "base/thread_annotations.h"
 #include "http/certificate_store.h"
 #include "http/security.h"
 
@@ -149,10 +150,10 @@ struct Server::Impl {
     internal::Authenticator auth;
     const std::vector<std::pair<std::string, std::string>> headers;
   };
-  std::mutex access_mu;
-  std::shared_ptr<Access> access;  // guarded by access_mu
+  Mutex access_mu;
+  std::shared_ptr<Access> access VIGIL_GUARDED_BY(access_mu);
   std::shared_ptr<Access> CurrentAccess() {
-    std::lock_guard<std::mutex> l(access_mu);
+    MutexLock l(&access_mu);
     return access;
   }
   std::unique_ptr<internal::RateLimiter> limiter;
@@ -326,7 +327,7 @@ void Server::Handle(const std::string& method, const std::string& path, Handler 
 void Server::SetAccess(AuthOptions auth,
                        std::vector<std::pair<std::string, std::string>> response_headers) {
   auto next = std::make_shared<Impl::Access>(std::move(auth), std::move(response_headers));
-  std::lock_guard<std::mutex> l(impl_->access_mu);
+  MutexLock l(&impl_->access_mu);
   impl_->access = std::move(next);
 }
 
@@ -335,7 +336,7 @@ Status Server::Start() {
   if (impl_->started) return Status::OK();
   Impl* impl = impl_.get();
   {
-    std::lock_guard<std::mutex> l(impl->access_mu);
+    MutexLock l(&impl->access_mu);
     if (impl->access == nullptr) {
       impl->access = std::make_shared<Impl::Access>(impl->options.auth,
                                                     impl->options.response_headers);
