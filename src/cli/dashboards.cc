@@ -85,6 +85,15 @@ Json Thresholds(const std::vector<std::pair<std::string, std::optional<double>>>
 
 Json GreenOnly() { return Thresholds({{"green", std::nullopt}}); }
 
+// fieldConfig.defaults of panels colored by thresholds (stat, gauge, bar
+// gauge, table).
+Json ThresholdDefaults(std::string_view unit, Json thresholds) {
+  return Json{{"color", {{"mode", "thresholds"}}},
+              {"mappings", Json::array()},
+              {"thresholds", std::move(thresholds)},
+              {"unit", unit}};
+}
+
 Json ReduceLast() {
   return Json{{"calcs", Json::array({"lastNotNull"})}, {"fields", ""}, {"values", false}};
 }
@@ -246,10 +255,7 @@ class Builder {
   Json& Stat(std::string_view title, std::string_view description, int w, int h,
              const std::vector<Query>& queries, std::string_view unit, Json thresholds) {
     Json& p = Add("stat", title, description, w, h, queries);
-    p["fieldConfig"]["defaults"] = Json{{"color", {{"mode", "thresholds"}}},
-                                        {"mappings", Json::array()},
-                                        {"thresholds", std::move(thresholds)},
-                                        {"unit", unit}};
+    p["fieldConfig"]["defaults"] = ThresholdDefaults(unit, std::move(thresholds));
     p["options"] = Json{{"colorMode", "value"},
                         {"graphMode", "area"},
                         {"justifyMode", "auto"},
@@ -265,12 +271,9 @@ class Builder {
               const std::vector<Query>& queries, std::string_view unit, double min, double max,
               Json thresholds) {
     Json& p = Add("gauge", title, description, w, h, queries);
-    p["fieldConfig"]["defaults"] = Json{{"color", {{"mode", "thresholds"}}},
-                                        {"mappings", Json::array()},
-                                        {"max", max},
-                                        {"min", min},
-                                        {"thresholds", std::move(thresholds)},
-                                        {"unit", unit}};
+    p["fieldConfig"]["defaults"] = ThresholdDefaults(unit, std::move(thresholds));
+    p["fieldConfig"]["defaults"]["max"] = max;
+    p["fieldConfig"]["defaults"]["min"] = min;
     p["options"] = Json{{"minVizHeight", 75},
                         {"minVizWidth", 75},
                         {"orientation", "auto"},
@@ -284,11 +287,8 @@ class Builder {
   Json& BarGauge(std::string_view title, std::string_view description, int w, int h,
                  const std::vector<Query>& queries, std::string_view unit, Json thresholds) {
     Json& p = Add("bargauge", title, description, w, h, queries);
-    p["fieldConfig"]["defaults"] = Json{{"color", {{"mode", "thresholds"}}},
-                                        {"mappings", Json::array()},
-                                        {"min", 0},
-                                        {"thresholds", std::move(thresholds)},
-                                        {"unit", unit}};
+    p["fieldConfig"]["defaults"] = ThresholdDefaults(unit, std::move(thresholds));
+    p["fieldConfig"]["defaults"]["min"] = 0;
     p["options"] = Json{{"displayMode", "gradient"},
                         {"maxVizHeight", 300},
                         {"minVizHeight", 16},
@@ -334,15 +334,11 @@ class Builder {
   Json& Table(std::string_view title, std::string_view description, int w, int h,
               const std::vector<Query>& queries) {
     Json& p = Add("table", title, description, w, h, queries);
-    p["fieldConfig"]["defaults"] = Json{{"color", {{"mode", "thresholds"}}},
-                                        {"custom",
-                                         {{"align", "auto"},
-                                          {"cellOptions", {{"type", "auto"}}},
-                                          {"filterable", true},
-                                          {"inspect", false}}},
-                                        {"mappings", Json::array()},
-                                        {"thresholds", GreenOnly()},
-                                        {"unit", "short"}};
+    p["fieldConfig"]["defaults"] = ThresholdDefaults("short", GreenOnly());
+    p["fieldConfig"]["defaults"]["custom"] = Json{{"align", "auto"},
+                                                  {"cellOptions", {{"type", "auto"}}},
+                                                  {"filterable", true},
+                                                  {"inspect", false}};
     p["options"] = Json{{"cellHeight", "sm"},
                         {"footer",
                          {{"countRows", false},

@@ -1,7 +1,7 @@
 // Test helper: a remote-write receiver on 127.0.0.1 (vigil::http::Server)
 // that decodes each request (snappy + protobuf) and keeps every sample, and
 // answers as a test tells it (fail the next n requests with a status, hold
-// requests until released).
+// requests until released); and OpenQuietDb, a database for WAL tests.
 //
 // Thread safety: thread-safe (handlers run on the server's threads).
 #pragma once
@@ -18,6 +18,7 @@
 
 #include "http/server.h"
 #include "remote/codec.h"
+#include "tsdb/db.h"
 
 namespace vigil::remote::fake {
 
@@ -182,5 +183,16 @@ class FakeRemote {
   std::map<std::string, std::string> headers_;
   std::vector<std::string> errors_;
 };
+
+// A test database in `dir` that never checkpoints, truncates or expires
+// on its own, so the WAL stays as the test wrote it.
+inline Result<std::unique_ptr<tsdb::Db>> OpenQuietDb(const std::string& dir) {
+  tsdb::DbOptions o;
+  o.checkpoint_interval = std::chrono::milliseconds(0);
+  o.retention_interval = std::chrono::milliseconds(0);
+  o.retention = std::chrono::milliseconds(0);
+  o.warning_sink = [](std::string_view) {};
+  return tsdb::Db::Open(o, dir);
+}
 
 }  // namespace vigil::remote::fake

@@ -77,12 +77,7 @@ class WalWatcherTest : public ::testing::Test {
   std::string wal_dir() const { return dir() + "/wal"; }
 
   std::unique_ptr<tsdb::Db> OpenDb() {
-    tsdb::DbOptions o;
-    o.checkpoint_interval = milliseconds(0);
-    o.retention_interval = milliseconds(0);
-    o.retention = milliseconds(0);
-    o.warning_sink = [](std::string_view) {};
-    auto db = tsdb::Db::Open(o, dir());
+    auto db = fake::OpenQuietDb(dir());
     EXPECT_TRUE(db.ok()) << db.status().ToString();
     return std::move(db).value();
   }

@@ -41,12 +41,7 @@ class WriteStorageTest : public ::testing::Test {
   std::string progress_dir() const { return tmp_.path() + "/data/remote_write"; }
 
   void OpenDb() {
-    tsdb::DbOptions o;
-    o.checkpoint_interval = milliseconds(0);
-    o.retention_interval = milliseconds(0);
-    o.retention = milliseconds(0);
-    o.warning_sink = [](std::string_view) {};
-    auto db = tsdb::Db::Open(o, dir());
+    auto db = fake::OpenQuietDb(dir());
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
   }
